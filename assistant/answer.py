@@ -1,0 +1,99 @@
+"""The one result type the chain returns and the CLI, UI and eval consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NOT_IN_ARTICLES = "The articles do not contain the answer to this question."
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's metadata; ``start``/``end`` locate it in the cleaned article."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str
+    url: str
+    author: str
+    published: str
+    text: str
+    start: int
+    end: int
+    score: float  # cosine similarity to the question, 0..1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """``[n]`` in the answer: passage ``n`` and the span of the article that supports the citing sentences."""
+
+    n: int
+    passage: Passage
+    start: int  # character offsets of the supporting span in the cleaned article
+    end: int
+    quote: str  # the article text between start and end
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "article_id": p.article_id,
+            "title": p.title,
+            "source": p.source,
+            "url": p.url,
+            "author": p.author,
+            "published": p.published,
+            "passage": p.text,
+            "passage_start": p.start,
+            "passage_end": p.end,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the answer with the passages it cites and whether they support it."""
+
+    text: str
+    cites: tuple[int, ...]
+    supported: bool  # False when uncited, or when no cited passage supports it
+    support: float = 0.0  # 0..1, how much of the sentence the best cited span covers
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "cites": list(self.cites), "supported": self.supported,
+                "support": round(self.support, 3)}
+
+
+@dataclass
+class Answer:
+    text: str
+    declined: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    question: str = ""
+    rewritten_question: str | None = None
+    backend: str = "extractive"
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "declined": self.declined,
+            "citations": [c.to_dict() for c in self.citations],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "passages": [p.to_dict() for p in self.passages],
+            "rewritten_question": self.rewritten_question,
+            "backend": self.backend,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "warnings": self.warnings,
+        }

