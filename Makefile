@@ -34,7 +34,7 @@ $(VENV)/.installed-demo: $(VENV)/.installed
 install-demo: $(VENV)/.installed-demo
 
 demo: install-demo
-	$(BIN)/assistant ingest assistant/sample_corpus --data-dir $(DATA) --collection sample
+	$(BIN)/assistant ingest assistant/sample_corpus/articles --data-dir $(DATA) --collection sample
 	$(BIN)/assistant ui --data-dir $(DATA) --collection sample --host $(HOST) --port $(PORT)
 
 test: install

@@ -14,6 +14,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "assistant" / "sample_corpus"
+SAMPLE_ARTICLES = SAMPLE / "articles"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
@@ -54,7 +55,7 @@ def sample_index(sample_settings, embeddings):
     from ingest.load import load_articles
 
     index = open_index(sample_settings)
-    report = index_articles(load_articles([SAMPLE]), index.collection, index.articles, index.embeddings)
+    report = index_articles(load_articles([SAMPLE_ARTICLES]), index.collection, index.articles, index.embeddings)
     assert not report.errors, report.errors
     return index
 

@@ -1,0 +1,1 @@
+"""Evaluation harness: scores retrieval, answers, citations and speed on benchmark data (``assistant eval``)."""

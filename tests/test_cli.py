@@ -1,0 +1,85 @@
+"""The ``assistant`` command end to end, as scripts and users call it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+from tests.conftest import SAMPLE, SAMPLE_ARTICLES, shared_data
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def invoke(runner, *args):
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_console_script_has_help_for_every_subcommand():
+    exe = shutil.which("assistant", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the 'assistant' console script is not installed: pip install -e ."
+    for sub in ([], ["ingest"], ["ask"], ["stats"], ["ui"], ["setup-model"]):
+        out = subprocess.run([exe, *sub, "--help"], capture_output=True, text=True, check=True).stdout
+        assert "Usage: assistant" in out
+
+
+def test_ingest_ask_stats_end_to_end(runner, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_ARTICLES, corpus)
+    (corpus / "broken.json").write_text('{"title": "x", "text": ')
+    (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    data = tmp_path / "data"
+
+    result = invoke(runner, "ingest", corpus, "--data-dir", data, "--collection", "c", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1  # some files failed: the status says so
+    assert {e["path"].split("/")[-1] for e in report["errors"]} == {"broken.json", "image.txt"}
+    assert report["articles"] >= 12
+
+    stats = json.loads(invoke(runner, "stats", "--data-dir", data, "--collection", "c", "--json").stdout)
+    assert stats["articles"] == report["articles"] and stats["chunks"] == report["chunks"]
+    assert stats["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+    again = json.loads(invoke(runner, "ingest", corpus, "--data-dir", data, "--collection", "c", "--json").stdout)
+    assert again["articles"] == 0 and again["unchanged"] == report["articles"]
+
+    question = json.loads((SAMPLE / "questions.jsonl").read_text().splitlines()[0])
+    out = invoke(runner, "ask", question["question"], "--data-dir", data, "--collection", "c", "--llm", "extractive",
+                 "--json")
+    answer = json.loads(out.stdout)
+    assert not answer["declined"]
+    assert answer["citations"][0]["title"] == question["article_title"]
+
+
+def test_unknown_collection_setting_is_a_readable_error(runner, tmp_path):
+    result = runner.invoke(main, ["stats", "--data-dir", str(tmp_path), "--collection", "no good"])
+    assert result.exit_code != 0
+    assert "Collection name 'no good' is not valid" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_seed_article_answers_the_isis_question_without_share_widget(runner, tmp_path):
+    seed = shared_data("seed")
+    data = tmp_path / "data"
+    invoke(runner, "ingest", seed, "--data-dir", data)
+    from assistant.factory import open_index
+    from assistant.config import Settings
+
+    index = open_index(Settings(data_dir=data))
+    documents = index.collection.get(include=["documents"])["documents"]
+    assert documents and not any("Print Friendly" in d for d in documents)
+
+    out = invoke(runner, "ask", "What did ISIS in Sinai demand from Hamas?", "--data-dir", data, "--llm",
+                 "extractive", "--json")
+    answer = json.loads(out.stdout)
+    assert "release of Salafist detainees" in answer["answer"]
+    assert answer["citations"] and "Salafist detainees" in answer["citations"][0]["passage"]
