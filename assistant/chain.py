@@ -19,7 +19,9 @@ from assistant.retrieval import PassageRetriever
 from assistant.store import ArticleStore
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
-_DECLINE = re.compile(r"do(?:es)? not (?:contain|include|mention|say)|no information|not (?:stated|mentioned)", re.I)
+_DECLINE = re.compile(
+    r"do(?:es)? not (?:contain|include|mention|say)|no information|not (?:stated|mentioned)", re.I
+)
 _FOLLOW_UP = re.compile(
     r"^(?:and|but|so|also|what about|how about)\b|\b(?:he|she|it|its|they|them|their|his|her|this|that|those|"
     r"these|there|then)\b",
@@ -120,7 +122,9 @@ class Assistant:
             question, passages, context_tokens=self.context_tokens, answer_tokens=self.max_tokens
         )
         if kept < len(passages):
-            answer.warnings.append(f"Only {kept} of {len(passages)} passages fit in the model's context window.")
+            answer.warnings.append(
+                f"Only {kept} of {len(passages)} passages fit in the model's context window."
+            )
             del answer.passages[kept:]
         try:
             for chunk in self.llm.stream(messages):
@@ -129,7 +133,9 @@ class Assistant:
         except LLMError:
             raise
         except Exception as exc:
-            raise LLMError(f"The language model failed while answering: {exc}. Try --llm extractive.") from exc
+            raise LLMError(
+                f"The language model failed while answering: {exc}. Try --llm extractive."
+            ) from exc
 
     def _finish(self, answer: Answer, draft: str, question: str, passages: list[Passage]) -> None:
         passages = answer.passages

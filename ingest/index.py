@@ -87,7 +87,9 @@ def index_articles(
         elif isinstance(item, Skipped):
             report.skipped.append(item)
         elif item.id in seen:
-            report.skipped.append(Skipped(item.path, f"same article as another one in this run (id {item.id})"))
+            report.skipped.append(
+                Skipped(item.path, f"same article as another one in this run (id {item.id})")
+            )
         else:
             seen.add(item.id)
             if known.get(item.id) == item.content_hash:
@@ -115,7 +117,7 @@ def _write(
     report: IngestReport,
 ) -> None:
     # Drop whatever an earlier version of these articles (or an interrupted run) left behind.
-    collection.delete(where={"article_id": {"$in": [a.id for a, _ in batch]}})
+    collection.delete(where={"article_id": {"$in": [a.id for a, _ in batch]}})  # type: ignore[dict-item]
     chunks = [(a, c) for a, cs in batch for c in cs]
     texts = [embedding_text(a, c) for a, c in chunks]
     unique = list(dict.fromkeys(texts))  # scraped corpora repeat paragraphs: embed each text once
@@ -123,7 +125,7 @@ def _write(
     if chunks:
         collection.upsert(
             ids=[c.id for _, c in chunks],
-            embeddings=[vectors[t] for t in texts],
+            embeddings=[vectors[t] for t in texts],  # type: ignore[arg-type]
             documents=[c.text for _, c in chunks],
             metadatas=[chunk_metadata(a, c.index, c.start, c.end) for a, c in chunks],
         )

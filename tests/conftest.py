@@ -25,9 +25,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-            if not (host.startswith("127.") or host in ("::1", "localhost")):
-                raise AssertionError(f"test tried to connect to {address!r}; tests stay on loopback")
+        inet = self.family in (socket.AF_INET, socket.AF_INET6)
+        if inet and isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise AssertionError(f"test tried to connect to {address!r}; tests stay on loopback")
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
@@ -55,7 +55,9 @@ def sample_index(sample_settings, embeddings):
     from ingest.load import load_articles
 
     index = open_index(sample_settings)
-    report = index_articles(load_articles([SAMPLE_ARTICLES]), index.collection, index.articles, index.embeddings)
+    report = index_articles(
+        load_articles([SAMPLE_ARTICLES]), index.collection, index.articles, index.embeddings
+    )
     assert not report.errors, report.errors
     return index
 
@@ -70,5 +72,7 @@ def sample_assistant(sample_settings, sample_index):
 def shared_data(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is not present (the evaluation data lives in ../shared/data beside the checkout)")
+        pytest.skip(
+            f"{path} is not present (the evaluation data lives in ../shared/data beside the checkout)"
+        )
     return path

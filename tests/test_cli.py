@@ -38,22 +38,34 @@ def test_ingest_ask_stats_end_to_end(runner, tmp_path):
     (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     data = tmp_path / "data"
 
-    result = invoke(runner, "ingest", corpus, "--data-dir", data, "--collection", "c", "--json")
+    result = invoke(runner, "ingest", corpus, "--data-dir", data, "--collection", "cli", "--json")
     report = json.loads(result.stdout)
     assert result.exit_code == 1  # some files failed: the status says so
     assert {e["path"].split("/")[-1] for e in report["errors"]} == {"broken.json", "image.txt"}
     assert report["articles"] >= 12
 
-    stats = json.loads(invoke(runner, "stats", "--data-dir", data, "--collection", "c", "--json").stdout)
+    stats = json.loads(invoke(runner, "stats", "--data-dir", data, "--collection", "cli", "--json").stdout)
     assert stats["articles"] == report["articles"] and stats["chunks"] == report["chunks"]
     assert stats["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
 
-    again = json.loads(invoke(runner, "ingest", corpus, "--data-dir", data, "--collection", "c", "--json").stdout)
+    again = json.loads(
+        invoke(runner, "ingest", corpus, "--data-dir", data, "--collection", "cli", "--json").stdout
+    )
     assert again["articles"] == 0 and again["unchanged"] == report["articles"]
 
     question = json.loads((SAMPLE / "questions.jsonl").read_text().splitlines()[0])
-    out = invoke(runner, "ask", question["question"], "--data-dir", data, "--collection", "c", "--llm", "extractive",
-                 "--json")
+    out = invoke(
+        runner,
+        "ask",
+        question["question"],
+        "--data-dir",
+        data,
+        "--collection",
+        "cli",
+        "--llm",
+        "extractive",
+        "--json",
+    )
     answer = json.loads(out.stdout)
     assert not answer["declined"]
     assert answer["citations"][0]["title"] == question["article_title"]
@@ -71,15 +83,23 @@ def test_seed_article_answers_the_isis_question_without_share_widget(runner, tmp
     seed = shared_data("seed")
     data = tmp_path / "data"
     invoke(runner, "ingest", seed, "--data-dir", data)
-    from assistant.factory import open_index
     from assistant.config import Settings
+    from assistant.factory import open_index
 
     index = open_index(Settings(data_dir=data))
     documents = index.collection.get(include=["documents"])["documents"]
     assert documents and not any("Print Friendly" in d for d in documents)
 
-    out = invoke(runner, "ask", "What did ISIS in Sinai demand from Hamas?", "--data-dir", data, "--llm",
-                 "extractive", "--json")
+    out = invoke(
+        runner,
+        "ask",
+        "What did ISIS in Sinai demand from Hamas?",
+        "--data-dir",
+        data,
+        "--llm",
+        "extractive",
+        "--json",
+    )
     answer = json.loads(out.stdout)
     assert "release of Salafist detainees" in answer["answer"]
-    assert answer["citations"] and "Salafist detainees" in answer["citations"][0]["passage"]
+    assert any("Salafist detainees" in c["quote"] for c in answer["citations"])

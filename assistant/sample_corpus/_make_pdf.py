@@ -35,9 +35,9 @@ PARAGRAPHS = [
     "the claim in a letter dated 28 May. It argues that the seizure was a lawful act of a "
     "state enforcing its own regulations, which the policy excludes, rather than a "
     "political or hostile act (the kind of event the war-risks cover is meant to pay for).",
-    "\"The policy wording is clear, and we will defend our position,\" a spokesperson for "
+    '"The policy wording is clear, and we will defend our position," a spokesperson for '
     "Stanmore said. Bellwether's chief executive, Imogen Talbot-Reyes, called the decision "
-    "\"a betrayal of the very purpose of war-risk insurance.\"",
+    '"a betrayal of the very purpose of war-risk insurance."',
     "The case has been referred to a three-member arbitration tribunal in Port Ellery, "
     "with hearings expected in the autumn. Brokers say the outcome is being watched "
     "closely across the market because several other tankers have been stopped in the "

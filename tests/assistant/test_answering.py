@@ -9,7 +9,9 @@ import pytest
 from assistant.answer import NOT_IN_ARTICLES
 from tests.conftest import SAMPLE
 
-QUESTIONS = [json.loads(line) for line in (SAMPLE / "questions.jsonl").read_text().splitlines() if line.strip()]
+QUESTIONS = [
+    json.loads(line) for line in (SAMPLE / "questions.jsonl").read_text().splitlines() if line.strip()
+]
 ANSWERABLE = [q for q in QUESTIONS if q["answerable"]]
 UNANSWERABLE = [q for q in QUESTIONS if not q["answerable"]]
 

@@ -9,7 +9,9 @@ ARTICLE = (
 
 
 def passage(text: str = ARTICLE, offset: int = 0) -> Passage:
-    return Passage("c-1", "a-1", "Hamas threatened", "DEBKA", "", "", "2017-01-27", text, offset, offset + len(text), 0.6)
+    return Passage(
+        "c-1", "a-1", "Hamas threatened", "DEBKA", "", "", "2017-01-27", text, offset, offset + len(text), 0.6
+    )
 
 
 def test_parse_citation_groups_and_ranges():
@@ -20,7 +22,9 @@ def test_parse_citation_groups_and_ranges():
 
 
 def test_sentences_keep_their_citations_including_after_the_period():
-    parts = split_cited_sentences("ISIS demanded the release of detainees [1]. Arms were frozen.[2][3] Nothing here.")
+    parts = split_cited_sentences(
+        "ISIS demanded the release of detainees [1]. Arms were frozen.[2][3] Nothing here."
+    )
     assert parts == [
         ("ISIS demanded the release of detainees.", [1]),
         ("Arms were frozen.", [2, 3]),
@@ -31,7 +35,9 @@ def test_sentences_keep_their_citations_including_after_the_period():
 def test_span_is_located_in_article_offsets():
     offset = 1000
     article = "x" * offset + ARTICLE
-    start, end, support = locate_span("ISIS demanded the release of Salafist detainees.", passage(ARTICLE, offset))
+    start, end, support = locate_span(
+        "ISIS demanded the release of Salafist detainees.", passage(ARTICLE, offset)
+    )
     assert article[start:end].startswith("On Monday, Jan. 23, ISIS posted a warning")
     assert article[start:end].endswith("without delay.")
     assert support == 1.0
@@ -44,7 +50,8 @@ def test_wrong_number_is_not_supported():
 
 def test_verify_flags_uncited_and_drops_citations_of_missing_passages():
     verified = verify_answer(
-        "ISIS demanded the release of Salafist detainees [1]. Hamas froze arms supplies [4]. Egypt won.", [passage()]
+        "ISIS demanded the release of Salafist detainees [1]. Hamas froze arms supplies [4]. Egypt won.",
+        [passage()],
     )
     assert [s.supported for s in verified.sentences] == [True, False, False]
     assert verified.sentences[1].cites == ()

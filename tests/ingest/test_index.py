@@ -19,11 +19,11 @@ BODY = (
 
 @pytest.fixture
 def index(tmp_path, embeddings):
-    return open_index(Settings(data_dir=tmp_path, collection="t", llm="extractive"))
+    return open_index(Settings(data_dir=tmp_path, collection="tst", llm="extractive"))
 
 
 def article(n: int, text: str = BODY) -> Article:
-    return Article(id=f"art{n}", title=f"Article {n}", text=text, source="Ledger", published="2024-01-0%d" % n)
+    return Article(id=f"art{n}", title=f"Article {n}", text=text, source="Ledger", published=f"2024-01-0{n}")
 
 
 def chunk_ids(index) -> list[str]:
@@ -60,7 +60,9 @@ def test_interrupted_ingest_is_completed_without_orphans(index):
     index.articles.delete(["art1"])
     run(index, [article(1)])
     stored = index.collection.get(where={"article_id": "art1"}, include=["metadatas"])
-    assert sorted(m["chunk_index"] for m in stored["metadatas"]) == list(range(index.articles.get("art1").chunks))
+    assert sorted(m["chunk_index"] for m in stored["metadatas"]) == list(
+        range(index.articles.get("art1").chunks)
+    )
 
 
 def test_bad_items_are_reported_and_the_rest_indexed(index):
@@ -83,4 +85,4 @@ def test_opening_a_collection_with_another_embedder_is_refused(tmp_path, index):
     from assistant.store import open_collection
 
     with pytest.raises(ConfigError, match="built with the 'minilm' embedding model"):
-        open_collection(index.settings.data_dir, "t", "mpnet")
+        open_collection(index.settings.data_dir, "tst", "mpnet")

@@ -1,0 +1,1 @@
+"""Ingest: load, clean, chunk and index articles."""
