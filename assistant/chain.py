@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -14,6 +15,7 @@ from assistant.answer import NOT_IN_ARTICLES, Answer, Passage
 from assistant.citations import verify_answer
 from assistant.errors import LLMError
 from assistant.extractive import extract_answer
+from assistant.llm import count_tokens
 from assistant.prompts import build_messages, build_rewrite_prompt
 from assistant.retrieval import PassageRetriever
 from assistant.store import ArticleStore
@@ -109,17 +111,28 @@ class Assistant:
             return question
         if self.llm is None:
             return f"{history[-1][0]} {question}"  # carry the previous question's names into the search
-        prompt = build_rewrite_prompt(question, list(history))
+        fallback = f"{history[-1][0]} {question}"
         try:
-            lines = str(self.llm.invoke(prompt, max_tokens=80).content).strip().splitlines()
+            reply = str(self.llm.invoke(build_rewrite_prompt(question, list(history)), max_tokens=80).content)
         except Exception:  # the rewrite is a nicety: a failing model should not fail the question here
-            return f"{history[-1][0]} {question}"
-        return (lines[0].strip(' "') if lines else "") or question
+            return fallback
+        lines = [line.strip(' "') for line in reply.strip().splitlines() if line.strip(' "')]
+        rewritten = lines[0].removeprefix("Standalone question:").strip() if lines else ""
+        # A rewrite that still names nothing from the conversation has lost the thread: search with both.
+        # A rewrite that repeats an earlier question, or names nothing from the conversation, has lost the
+        # thread (small models do both): then search with the previous question and the follow-up together.
+        earlier = {q.strip().lower() for q, _ in history}
+        keeps_thread = _names(rewritten) & _names(" ".join(history[-1]))
+        return rewritten if rewritten and rewritten.lower() not in earlier and keeps_thread else fallback
 
     def _generate(self, question: str, passages: list[Passage], answer: Answer) -> Iterator[str]:
         assert self.llm is not None
         messages, kept = build_messages(
-            question, passages, context_tokens=self.context_tokens, answer_tokens=self.max_tokens
+            question,
+            passages,
+            context_tokens=self.context_tokens,
+            answer_tokens=self.max_tokens,
+            count_tokens=partial(count_tokens, self.llm),
         )
         if kept < len(passages):
             answer.warnings.append(
@@ -138,23 +151,43 @@ class Assistant:
             ) from exc
 
     def _finish(self, answer: Answer, draft: str, question: str, passages: list[Passage]) -> None:
+        """Verify the draft's citations; decline when no sentence of it is supported by the passages.
+
+        A declined LLM answer still says what the closest passages do hold, cited, so the analyst can judge.
+        """
         passages = answer.passages
-        if draft and not (self.llm is not None and _DECLINE.search(draft) and "[" not in draft):
-            verified = verify_answer(draft, passages)
-            if self.llm is not None and not any(s.supported for s in verified.sentences):
-                answer.warnings.append(
-                    "The model's answer could not be matched to the passages it cites; "
-                    "showing the passages' own sentences instead."
-                )
-                extractive = extract_answer(question, passages, self.embeddings)
-                verified = verify_answer(extractive, passages) if extractive else verified
-                if not extractive:
-                    draft = ""
-            if draft:
-                answer.text = verified.text
-                answer.sentences = verified.sentences
-                answer.citations = verified.citations
-                answer.warnings.extend(verified.warnings)
-                return
+        verified = verify_answer(draft, passages, question) if draft and not _declines(draft) else None
+        if verified is not None and any(s.supported for s in verified.sentences):
+            answer.text = verified.text
+            answer.sentences = verified.sentences
+            answer.citations = verified.citations
+            answer.warnings.extend(verified.warnings)
+            return
         answer.declined = True
         answer.text = NOT_IN_ARTICLES
+        if self.llm is None or not passages:
+            return
+        if verified is not None:
+            answer.warnings.append(
+                "The model's answer was not supported by the passages, so it is not shown."
+            )
+        nearby = extract_answer(question, passages, self.embeddings, max_sentences=2)
+        if nearby:
+            closest = verify_answer(nearby, passages, question)
+            answer.text = f"{NOT_IN_ARTICLES} The closest passages say: {closest.text}"
+            answer.sentences = closest.sentences
+            answer.citations = closest.citations
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after a sentence's first word: a cheap stand-in for the entities it mentions."""
+    return {
+        w.lower()
+        for sentence in re.split(r"[.?!]\s+", text)
+        for w in re.findall(r"\b[A-Z][\w-]+", sentence)[1:]
+    }
+
+
+def _declines(draft: str) -> bool:
+    """The model said the passages hold no answer (and cited nothing)."""
+    return bool(_DECLINE.search(draft)) and "[" not in draft

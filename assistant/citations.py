@@ -14,92 +14,11 @@ _CITE = re.compile(r"\[(\d+(?:\s*[-–,;]\s*\d+)*)\]")
 _CITE_AFTER_STOP = re.compile(r"""([.!?]["'”’)]*)((?:\s*\[\d+(?:\s*[-–,;]\s*\d+)*\])+)""")
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "and",
-        "or",
-        "but",
-        "not",
-        "no",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "as",
-        "into",
-        "than",
-        "then",
-        "there",
-        "their",
-        "they",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "him",
-        "we",
-        "our",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "what",
-        "when",
-        "where",
-        "why",
-        "how",
-        "also",
-        "about",
-        "after",
-        "before",
-        "over",
-        "under",
-        "up",
-        "out",
-        "said",
-        "says",
-        "say",
-        "according",
-        "would",
-        "could",
-        "should",
-        "will",
-        "may",
-        "might",
-        "can",
-    ]
+    """a an the of to in on at by for from with and or but not no is are was were be been being has have had do
+    does did this that these those it its as into than then there their they them he she his her him we our you
+    your i me my who whom whose which what when where why how also about after before over under up out
+    said says say according would could should will may might can most likely probably reportedly allegedly
+    approximately around through via during while""".split()
 )
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's content words that its cited span must contain
 
@@ -155,13 +74,16 @@ def split_cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     return result
 
 
-def locate_span(claim: str, passage: Passage) -> tuple[int, int, float]:
+def locate_span(claim: str, passage: Passage, given: frozenset[str] = frozenset()) -> tuple[int, int, float]:
     """The passage sentence (or two adjacent ones) that best covers ``claim``'s content words.
 
-    Returns its offsets in the article and the share of the claim's content words it contains. Numbers in the
-    claim that the span lacks cap the support below the threshold: a wrong figure is not supported.
+    Returns its offsets in the article and the share of the claim's content words it contains. Words in
+    ``given`` (the question's own words, which an answer restates) do not need support unless nothing else is
+    left. Numbers in the claim that the span lacks cap the support below the threshold: a wrong figure is not
+    supported.
     """
     claim_words = set(content_words(claim))
+    claim_words = (claim_words - given) or claim_words
     spans = split_sentences(passage.text, offset=passage.start)
     if not spans:
         return passage.start, passage.end, 0.0
@@ -181,25 +103,37 @@ def locate_span(claim: str, passage: Passage) -> tuple[int, int, float]:
     return best[0], best[1], max(best[2], 0.0)
 
 
-def verify_answer(answer: str, passages: list[Passage]) -> Verified:
-    """Check every sentence's citations against the numbered ``passages`` (``[1]`` is ``passages[0]``)."""
+def verify_answer(answer: str, passages: list[Passage], question: str = "") -> Verified:
+    """Check every sentence's citations against the numbered ``passages`` (``[1]`` is ``passages[0]``).
+
+    Citations of passages that do not exist are removed. A sentence whose citations do not support it, or
+    that has none, is attributed to the passage that does support it when one does (with a warning), and
+    is otherwise marked unsupported: never silently dropped.
+    """
+    given = frozenset(content_words(question))
     warnings: list[str] = []
     sentences: list[Sentence] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     kept_text: list[str] = []
     for text, cites in split_cited_sentences(answer):
         valid = [n for n in cites if 1 <= n <= len(passages)]
-        for n in cites:
-            if n not in valid:
-                warnings.append(f"Removed citation [{n}]: there is no passage {n}.")
-        best_support = 0.0
-        for n in valid:
-            start, end, support = locate_span(text, passages[n - 1])
-            best_support = max(best_support, support)
+        warnings.extend(f"Removed citation [{n}]: there is no passage {n}." for n in cites if n not in valid)
+        located = {n: locate_span(text, passages[n - 1], given) for n in valid}
+        if not any(support >= SUPPORT_THRESHOLD for *_, support in located.values()):
+            others = {n: locate_span(text, p, given) for n, p in enumerate(passages, 1) if n not in located}
+            best = max(others, key=lambda n: others[n][2], default=None)
+            if best is not None and others[best][2] >= SUPPORT_THRESHOLD:
+                if valid:  # a wrong citation corrected; attributing an uncited sentence is routine
+                    was = "".join(f"[{n}]" for n in valid)
+                    warnings.append(f"Cited [{best}] instead of {was} for: {_clip(text)}")
+                valid, located = [best], {best: others[best]}
+        best_support = max((support for *_, support in located.values()), default=0.0)
+        for n, (start, end, support) in located.items():
             if support >= SUPPORT_THRESHOLD or not spans.get(n):
                 spans.setdefault(n, []).append((start, end))
-        supported = bool(valid) and best_support >= SUPPORT_THRESHOLD
-        sentences.append(Sentence(text, tuple(valid), supported, best_support))
+        sentences.append(
+            Sentence(text, tuple(valid), bool(valid) and best_support >= SUPPORT_THRESHOLD, best_support)
+        )
         marks = "".join(f"[{n}]" for n in valid)
         kept_text.append(
             f"{text[:-1]} {marks}{text[-1]}" if marks and text[-1] in ".!?" else f"{text} {marks}".strip()
@@ -211,3 +145,7 @@ def verify_answer(answer: str, passages: list[Passage]) -> Verified:
         end = max(e for _, e in spans[n])
         citations.append(Citation(n, p, start, end, p.text[start - p.start : end - p.start]))
     return Verified(sentences, citations, " ".join(kept_text), warnings)
+
+
+def _clip(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,5 +1,5 @@
 from assistant.answer import Passage
-from assistant.citations import locate_span, parse_cites, split_cited_sentences, verify_answer
+from assistant.citations import content_words, locate_span, parse_cites, split_cited_sentences, verify_answer
 
 ARTICLE = (
     "Haniyeh stopped over in Cairo. Hamas has also frozen its supplies of arms and explosives to the Sinai "
@@ -48,9 +48,9 @@ def test_wrong_number_is_not_supported():
     assert support < 0.6
 
 
-def test_verify_flags_uncited_and_drops_citations_of_missing_passages():
+def test_verify_flags_unsupported_and_drops_citations_of_missing_passages():
     verified = verify_answer(
-        "ISIS demanded the release of Salafist detainees [1]. Hamas froze arms supplies [4]. Egypt won.",
+        "ISIS demanded the release of Salafist detainees [1]. Egypt won the World Cup in Doha [4]. Egypt won.",
         [passage()],
     )
     assert [s.supported for s in verified.sentences] == [True, False, False]
@@ -61,6 +61,28 @@ def test_verify_flags_uncited_and_drops_citations_of_missing_passages():
     assert citation.n == 1
     assert ARTICLE[citation.start : citation.end] == citation.quote
     assert "Salafist detainees" in citation.quote
+
+
+def test_uncited_or_miscited_sentence_is_attributed_to_the_passage_that_supports_it():
+    other = passage("The weather in Cairo was mild all week.", 5000)
+    verified = verify_answer(
+        "Hamas froze its arms supplies. Hundreds of collaborators were arrested [1].", [other, passage()]
+    )
+    assert [s.cites for s in verified.sentences] == [(2,), (2,)]
+    assert all(s.supported for s in verified.sentences)
+    assert any("instead of [1]" in w for w in verified.warnings)
+
+
+def test_words_restated_from_the_question_need_no_support():
+    claim = "The hackers most likely broke into the utility through a contractor's account."
+    p = passage(
+        "Early evidence suggested the attackers entered through a contractor's remote-access account."
+    )
+    _, _, plain = locate_span(claim, p)
+    _, _, given = locate_span(
+        claim, p, frozenset(content_words("How did the hackers break into the utility?"))
+    )
+    assert plain < 0.6 <= given
 
 
 def test_citation_span_covers_every_supported_sentence_citing_it():
