@@ -56,8 +56,14 @@ def extract_answer(
     ranked = rank_sentences(question, passages, embeddings)
     if not ranked or ranked[0].score < MIN_SENTENCE_SCORE:
         return ""
-    best = ranked[0].score
-    chosen = [s for s in ranked[:max_sentences] if s.score >= max(0.7 * best, MIN_SENTENCE_SCORE)]
+    best = ranked[0]
+    # More sentences from the best passage add detail; one from another passage must be nearly as good,
+    # or the answer drifts into a different story.
+    chosen = [
+        s
+        for s in ranked[:max_sentences]
+        if s.score >= max((0.7 if s.n == best.n else 0.8) * best.score, MIN_SENTENCE_SCORE)
+    ]
     return " ".join(f"{_terminated(s.text)} [{s.n}]" for s in chosen)
 
 

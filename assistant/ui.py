@@ -31,9 +31,10 @@ def render_sources(answer: Answer) -> str:
     for c in answer.citations:
         p = c.passage
         meta = " · ".join(html.escape(x) for x in (p.source, p.author, p.published) if x)
+        web = p.url.lower().startswith(("http://", "https://"))  # never a javascript: or data: link
         link = (
             f" <a href='{html.escape(p.url, quote=True)}' target='_blank' rel='noopener'>link</a>"
-            if p.url
+            if web
             else ""
         )
         lo, hi = c.start - p.start, c.end - p.start
@@ -120,14 +121,24 @@ def _pairs(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     question = None
     for message in history:
-        content = message.get("content")
-        text = content if isinstance(content, str) else ""
+        text = message_text(message.get("content"))
         if message.get("role") == "user":
             question = text
         elif question is not None:
             pairs.append((question, text))
             question = None
     return pairs
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message, whether Gradio gives it as a string or as a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(message_text(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    return ""
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:

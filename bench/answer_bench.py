@@ -1,0 +1,153 @@
+"""Time whole answers through the real chain on this CPU: time to first token and total seconds per answer,
+for each local model profile and passage count, with the process's peak memory.
+
+    python -m bench.answer_bench                                   # fast + default, 3 and 5 passages
+    python -m bench.answer_bench --profiles default --passages 5 --questions 8 --json results/answers.json
+
+The bundled sample corpus is indexed into a temp directory; the first N answerable sample questions are asked
+with exactly k passages (the relevance floor is off, so every answer reads k passages). Each profile runs in its
+own process, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus"
+
+
+def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[str, Any]]:
+    from assistant.answer import Answer
+    from assistant.config import Settings
+    from assistant.factory import build_assistant, open_index
+    from ingest.index import index_articles
+    from ingest.load import load_articles
+
+    asked = [
+        json.loads(line) for line in (SAMPLE / "questions.jsonl").read_text().splitlines() if line.strip()
+    ]
+    asked = [q for q in asked if q["answerable"]][:questions]
+    rows = []
+    with tempfile.TemporaryDirectory() as data:
+        base = Settings(
+            data_dir=Path(data), collection="bench", llm="local", llm_profile=profile, min_relevance=0.0
+        )
+        index = open_index(base)
+        index_articles(
+            load_articles([SAMPLE / "articles"]), index.collection, index.articles, index.embeddings
+        )
+        for k in passages:
+            assistant = build_assistant(base.with_overrides(k=k, fetch_k=max(k, 20)), index)
+            assistant.ask("Warm-up: which port is on strike?")  # load the model outside the timings
+            for q in asked:
+                began = time.perf_counter()
+                first = None
+                answer = None
+                for item in assistant.stream(q["question"]):
+                    if isinstance(item, Answer):
+                        answer = item
+                    elif first is None:
+                        first = time.perf_counter() - began
+                total = time.perf_counter() - began
+                assert answer is not None
+                rows.append(
+                    {
+                        "profile": profile,
+                        "passages": len(answer.passages),
+                        "question": q["id"],
+                        "ttft_s": round(first if first is not None else total, 3),
+                        "total_s": round(total, 3),
+                        "correct": q["answer"].lower() in answer.text.lower(),
+                        "declined": answer.declined,
+                        "supported": all(s.supported for s in answer.sentences),
+                    }
+                )
+                print(
+                    f"{profile} k={k} {q['id']}: first token {rows[-1]['ttft_s']:.1f} s, total {total:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for row in rows:
+        row["peak_rss_mb"] = round(peak_mb)
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["profile"], row["passages"]), []).append(row)
+    table = []
+    for (profile, k), group in sorted(groups.items()):
+        totals = sorted(r["total_s"] for r in group)
+        table.append(
+            {
+                "profile": profile,
+                "passages": k,
+                "answers": len(group),
+                "ttft_median_s": round(statistics.median(r["ttft_s"] for r in group), 1),
+                "total_median_s": round(statistics.median(totals), 1),
+                "total_max_s": round(totals[-1], 1),
+                "exact_answer": f"{sum(r['correct'] for r in group)}/{len(group)}",
+                "peak_rss_mb": group[0]["peak_rss_mb"],
+            }
+        )
+    return table
+
+
+def markdown(table: list[dict[str, Any]]) -> str:
+    head = "| model | passages | answers | first token (median s) | total (median s) | total (max s) | answer found | peak RSS (MB) |"
+    lines = [head, "|" + "---|" * 8]
+    for t in table:
+        lines.append(
+            f"| {t['profile']} | {t['passages']} | {t['answers']} | {t['ttft_median_s']} | {t['total_median_s']} | "
+            f"{t['total_max_s']} | {t['exact_answer']} | {t['peak_rss_mb']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profiles", nargs="+", default=["fast", "default"])
+    parser.add_argument("--passages", nargs="+", type=int, default=[3, 5])
+    parser.add_argument("--questions", type=int, default=8, help="answerable sample questions per setting")
+    parser.add_argument("--json", type=Path, help="write rows and summary here")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one profile in this process
+    args = parser.parse_args(argv)
+    if args.one:
+        json.dump(run_profile(args.one, args.passages, args.questions), sys.stdout)
+        return 0
+    rows: list[dict[str, Any]] = []
+    for profile in args.profiles:
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.answer_bench",
+            "--one",
+            profile,
+            "--questions",
+            str(args.questions),
+            "--passages",
+            *map(str, args.passages),
+        ]
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+        rows.extend(json.loads(out))
+    table = summarise(rows)
+    print(markdown(table))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"summary": table, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
