@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,17 @@ class Group(click.Group):
 @click.version_option(package_name="article-assistant")
 def main() -> None:
     """Article Assistant: ask questions about news articles; every answer cites its passages."""
+    # Everything is local: never let a library try a model hub or send telemetry.
+    for name, value in _OFFLINE.items():
+        os.environ.setdefault(name, value)
+
+
+_OFFLINE = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+}
 
 
 @main.command()
@@ -163,7 +175,11 @@ def render_answer(answer: Any) -> str:
         lines.insert(0, f"(searched for: {answer.rewritten_question})\n")
     for c in answer.citations:
         meta = ", ".join(x for x in (c.passage.source, c.passage.published) if x)
-        lines.append(f"[{c.n}] {c.passage.title} ({meta})" + (f" {c.passage.url}" if c.passage.url else ""))
+        lines.append(
+            f"[{c.n}] {c.passage.title}"
+            + (f" ({meta})" if meta else "")
+            + (f" {c.passage.url}" if c.passage.url else "")
+        )
         lines.append(f'    "{c.quote}"')
     unsupported = [s.text for s in answer.sentences if not s.supported]
     for text in unsupported:

@@ -13,6 +13,9 @@ from assistant.models import EMBEDDINGS, embedding_model_path
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar for loading 90 MB from disk is noise in the CLI
 
 
 class LocalEmbeddings(Embeddings):
@@ -45,6 +48,9 @@ class LocalEmbeddings(Embeddings):
 @lru_cache(maxsize=2)
 def _load(name: str, models_dir: Path | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar for loading 90 MB from disk is noise in the CLI
 
     path = embedding_model_path(name) if models_dir is None else embedding_model_path(name, models_dir)
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)

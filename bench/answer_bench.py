@@ -35,7 +35,7 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
     asked = [
         json.loads(line) for line in (SAMPLE / "questions.jsonl").read_text().splitlines() if line.strip()
     ]
-    asked = [q for q in asked if q["answerable"]][:questions]
+    asked = [q for q in asked if q["answerable"]][:questions] + [q for q in asked if not q["answerable"]]
     rows = []
     with tempfile.TemporaryDirectory() as data:
         base = Settings(
@@ -66,7 +66,9 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
                         "question": q["id"],
                         "ttft_s": round(first if first is not None else total, 3),
                         "total_s": round(total, 3),
-                        "correct": q["answer"].lower() in answer.text.lower(),
+                        "answerable": q["answerable"],
+                        "correct": q["answerable"] and q["answer"].lower() in answer.text.lower(),
+                        "unsupported_sentences": sum(not s.supported for s in answer.sentences),
                         "declined": answer.declined,
                         "supported": all(s.supported for s in answer.sentences),
                     }
@@ -87,7 +89,9 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         groups.setdefault((row["profile"], row["passages"]), []).append(row)
     table = []
-    for (profile, k), group in sorted(groups.items()):
+    for (profile, k), rows_k in sorted(groups.items()):
+        group = [r for r in rows_k if r["answerable"]]  # speed is measured on questions that get answers
+        unanswerable = [r for r in rows_k if not r["answerable"]]
         totals = sorted(r["total_s"] for r in group)
         table.append(
             {
@@ -98,6 +102,8 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "total_median_s": round(statistics.median(totals), 1),
                 "total_max_s": round(totals[-1], 1),
                 "exact_answer": f"{sum(r['correct'] for r in group)}/{len(group)}",
+                "declined_unanswerable": f"{sum(r['declined'] for r in unanswerable)}/{len(unanswerable)}",
+                "unsupported_sentences": sum(r["unsupported_sentences"] for r in rows_k),
                 "peak_rss_mb": group[0]["peak_rss_mb"],
             }
         )
@@ -105,12 +111,16 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def markdown(table: list[dict[str, Any]]) -> str:
-    head = "| model | passages | answers | first token (median s) | total (median s) | total (max s) | answer found | peak RSS (MB) |"
-    lines = [head, "|" + "---|" * 8]
+    head = (
+        "| model | passages | answers | first token (median s) | total (median s) | total (max s) "
+        "| expected answer found | unanswerable declined | unsupported sentences | peak RSS (MB) |"
+    )
+    lines = [head, "|" + "---|" * 10]
     for t in table:
         lines.append(
             f"| {t['profile']} | {t['passages']} | {t['answers']} | {t['ttft_median_s']} | {t['total_median_s']} | "
-            f"{t['total_max_s']} | {t['exact_answer']} | {t['peak_rss_mb']} |"
+            f"{t['total_max_s']} | {t['exact_answer']} | {t['declined_unanswerable']} | "
+            f"{t['unsupported_sentences']} | {t['peak_rss_mb']} |"
         )
     return "\n".join(lines)
 
@@ -119,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", nargs="+", default=["fast", "default"])
     parser.add_argument("--passages", nargs="+", type=int, default=[3, 5])
-    parser.add_argument("--questions", type=int, default=8, help="answerable sample questions per setting")
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=24,
+        help="answerable sample questions per setting (all 6 unanswerable too)",
+    )
     parser.add_argument("--json", type=Path, help="write rows and summary here")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one profile in this process
     args = parser.parse_args(argv)

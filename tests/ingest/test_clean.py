@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.clean import clean_text, is_boilerplate_line, strip_markdown
+from tests.conftest import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SEED = SHARED_DATA / "seed" / "000_aa1fd74e13b88e55.txt"
 SEED_LAST_SENTENCE = (
     "This warning jolted the Hamas armed wing onto its highest terror alert against suicide attacks, an area "

@@ -14,22 +14,12 @@ import pytest
 from ingest.article import Article, LoadError, article_id
 from ingest.load import SUPPORTED_SUFFIXES, FieldMap, FieldSpecError, Skipped, load_articles, load_file
 from ingest.meta import parse_authors, parse_date, source_from_url
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from tests.conftest import shared_data as shared
 
 BODY = (
     "The port authority said on Monday that container traffic fell 8 percent in March.\n\n"
     "Officials blamed the strike at the northern terminal, which lasted eleven days."
 )
-
-
-def shared(*parts: str) -> Path:
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(
-            f"{path} is not present (the evaluation data lives in ../shared/data beside the checkout)"
-        )
-    return path
 
 
 DEFAULT_FIELDS = FieldMap()
