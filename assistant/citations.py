@@ -21,6 +21,7 @@ _STOP = frozenset(
     approximately around through via during while""".split()
 )
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's content words that its cited span must contain
+ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that its passage must mention
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,16 @@ def locate_span(claim: str, passage: Passage, given: frozenset[str] = frozenset(
 
     Returns its offsets in the article and the share of the claim's content words it contains. Words in
     ``given`` (the question's own words, which an answer restates) do not need support unless nothing else is
-    left. Numbers in the claim that the span lacks cap the support below the threshold: a wrong figure is not
-    supported.
+    left, but the passage (or its title) must mention at least half of those it restates. Numbers in the claim
+    that the span lacks cap the support below the threshold: a wrong figure is not supported.
     """
-    claim_words = set(content_words(claim))
-    claim_words = (claim_words - given) or claim_words
+    all_words = set(content_words(claim))
+    claim_words = (all_words - given) or all_words
+    # The question's words that the sentence restates need no support from the span, but the passage must be
+    # about them: "the football club paid $190 million" is not supported by a passage on a chip deal's fee.
+    restated = all_words & given
+    about = set(content_words(f"{passage.title} {passage.text}"))
+    anchored = not restated or len(restated & about) / len(restated) >= ANCHOR_THRESHOLD
     spans = split_sentences(passage.text, offset=passage.start)
     if not spans:
         return passage.start, passage.end, 0.0
@@ -94,7 +100,7 @@ def locate_span(claim: str, passage: Passage, given: frozenset[str] = frozenset(
         words = set(content_words(text))
         covered = len(claim_words & words) / len(claim_words) if claim_words else 0.0
         missing_numbers = {w for w in claim_words - words if any(ch.isdigit() for ch in w)}
-        if missing_numbers:
+        if missing_numbers or not anchored:
             covered = min(covered, SUPPORT_THRESHOLD - 0.01)
         if first is not last:
             covered -= 0.05  # prefer the single sentence when it covers as much

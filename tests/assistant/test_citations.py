@@ -74,9 +74,10 @@ def test_uncited_or_miscited_sentence_is_attributed_to_the_passage_that_supports
 
 
 def test_words_restated_from_the_question_need_no_support():
-    claim = "The hackers most likely broke into the utility through a contractor's account."
-    p = passage(
-        "Early evidence suggested the attackers entered through a contractor's remote-access account."
+    claim = "The hackers most likely broke into the utility through a contractor's remote-access account."
+    text = "Early evidence suggested the attackers entered through a contractor's remote-access account."
+    p = Passage(
+        "c", "a", "Ransomware attack on the Lindmoor water utility", "", "", "", "", text, 0, len(text), 0.5
     )
     _, _, plain = locate_span(claim, p)
     _, _, given = locate_span(
@@ -91,3 +92,13 @@ def test_citation_span_covers_every_supported_sentence_citing_it():
     )
     (citation,) = verified.citations
     assert "frozen its supplies" in citation.quote and "collaborators have been arrested" in citation.quote
+
+
+def test_true_figure_attached_to_the_question_subject_from_another_story_is_not_supported():
+    deal = passage("Break-up fee: $190 million, payable by Quillon if regulators block the deal.")
+    question = "What transfer fee did the football club pay for its new centre-forward this summer?"
+    claim = (
+        "The transfer fee paid by the football club for its new centre-forward this summer was $190 million."
+    )
+    verified = verify_answer(claim + " [1]", [deal], question)
+    assert not verified.sentences[0].supported
