@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,3 @@ def open_client(data_dir: Path) -> chromadb.ClientAPI:
 def open_article_store(data_dir: Path, collection: str) -> ArticleStore:
     data_dir.mkdir(parents=True, exist_ok=True)
     return ArticleStore(data_dir / "articles.sqlite3", collection)
-
-
-def article_dict(article: StoredArticle) -> dict[str, Any]:
-    return asdict(article)
