@@ -73,3 +73,11 @@ def test_answer_json_has_the_documented_fields(sample_assistant):
     )
     assert {"retrieve", "generate", "total"} <= data["timings"].keys()
     json.dumps(data)
+
+
+def test_retriever_works_through_langchains_retriever_interface(sample_assistant):
+    q = ANSWERABLE[0]
+    docs = sample_assistant.retriever.invoke(q["question"])
+    assert docs and docs[0].metadata["title"] == q["article_title"]
+    assert 0 < docs[0].metadata["score"] <= 1
+    assert docs[0].page_content == sample_assistant.retriever.search(q["question"])[0].text
