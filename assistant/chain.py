@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant.answer import NOT_IN_ARTICLES, Answer, Passage
 from assistant.citations import verify_answer
-from assistant.errors import LLMError
+from assistant.errors import LLMError, QuestionError
 from assistant.extractive import extract_answer
 from assistant.llm import count_tokens
 from assistant.prompts import build_messages, build_rewrite_prompt
@@ -66,7 +66,7 @@ class Assistant:
         """Yield answer text as it is generated, then the verified ``Answer``."""
         question = " ".join(question.split())
         if not question:
-            raise ValueError("The question is empty: type a question about the articles.")
+            raise QuestionError("The question is empty: type a question about the articles.")
         timings: dict[str, float] = {}
         began = time.perf_counter()
         standalone = self.rewrite(question, history) if history else question
@@ -100,7 +100,7 @@ class Assistant:
         timings["generate"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        self._finish(answer, draft, standalone, passages)
+        self._finish(answer, draft, standalone)
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began
         yield answer
@@ -150,7 +150,7 @@ class Assistant:
                 f"The language model failed while answering: {exc}. Try --llm extractive."
             ) from exc
 
-    def _finish(self, answer: Answer, draft: str, question: str, passages: list[Passage]) -> None:
+    def _finish(self, answer: Answer, draft: str, question: str) -> None:
         """Verify the draft's citations; decline when no sentence of it is supported by the passages.
 
         A declined LLM answer still says what the closest passages do hold, cited, so the analyst can judge.

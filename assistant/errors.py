@@ -17,5 +17,9 @@ class StoreError(AssistantError):
     """The vector store or article store cannot be opened or used."""
 
 
+class QuestionError(AssistantError):
+    """The question cannot be asked as given (e.g. it is empty)."""
+
+
 class LLMError(AssistantError):
     """The language model backend failed to answer."""

@@ -90,8 +90,11 @@ def rank_sentences(question: str, passages: list[Passage], embeddings: Embedding
         overlap = sum(idf[w] for w in asked & ws) / total if total > 0 else 0.0
         bonus = ANSWER_TYPE_BONUS if wanted and offers(text, wanted, question) else 0.0
         scored.append(Scored(n, text, float(sim) + 0.3 * overlap + bonus))
-    unique = {s.text: s for s in sorted(scored, key=lambda s: -s.score)[::-1]}  # best copy of repeated text
-    return sorted(unique.values(), key=lambda s: -s.score)
+    best: dict[str, Scored] = {}  # one entry per text: republished passages repeat sentences
+    for s in scored:
+        if s.text not in best or s.score > best[s.text].score:
+            best[s.text] = s
+    return sorted(best.values(), key=lambda s: -s.score)
 
 
 def answer_type(question: str) -> str:

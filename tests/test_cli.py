@@ -103,3 +103,10 @@ def test_seed_article_answers_the_isis_question_without_share_widget(runner, tmp
     answer = json.loads(out.stdout)
     assert "release of Salafist detainees" in answer["answer"]
     assert any("Salafist detainees" in c["quote"] for c in answer["citations"])
+
+
+def test_empty_question_is_a_readable_error(runner, tmp_path):
+    result = runner.invoke(main, ["ask", "  ", "--data-dir", str(tmp_path), "--llm", "extractive"])
+    assert result.exit_code == 1
+    assert "The question is empty" in result.output
+    assert "Traceback" not in result.output
