@@ -14,9 +14,9 @@ from langchain_core.language_models import BaseChatModel
 from assistant.answer import NOT_IN_ARTICLES, Answer, Passage
 from assistant.citations import verify_answer
 from assistant.errors import LLMError, QuestionError
-from assistant.extractive import extract_answer
+from assistant.extractive import choose_by_support, extract_answer
 from assistant.llm import count_tokens
-from assistant.prompts import build_messages, build_rewrite_prompt
+from assistant.prompts import BRIEF_TASK, build_messages, build_rewrite_prompt, choice_task, parse_choice
 from assistant.retrieval import PassageRetriever
 from assistant.store import ArticleStore
 
@@ -53,16 +53,34 @@ class Assistant:
         self.max_tokens = max_tokens
         self.backend = backend or ("extractive" if llm is None else "llm")
 
-    def ask(self, question: str, history: History | None = None, **search: Any) -> Answer:
-        """The answer to ``question``; ``history`` makes follow-up questions standalone first."""
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        passages: list[Passage] | None = None,
+        **search: Any,
+    ) -> Answer:
+        """The answer to ``question``; ``history`` makes follow-up questions standalone first.
+
+        ``search`` goes to the retriever (``k``, ``filter=SearchFilter(...)``); ``passages`` skips retrieval
+        and answers from exactly those (e.g. gold evidence in an evaluation).
+        """
         answer: Answer | None = None
-        for item in self.stream(question, history, **search):
+        for item in self.stream(question, history, passages=passages, **search):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: History | None = None, **search: Any) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        passages: list[Passage] | None = None,
+        **search: Any,
+    ) -> Iterator[str | Answer]:
         """Yield answer text as it is generated, then the verified ``Answer``."""
         question = " ".join(question.split())
         if not question:
@@ -73,7 +91,7 @@ class Assistant:
         timings["rewrite"] = time.perf_counter() - began
 
         t = time.perf_counter()
-        passages = self.retriever.search(standalone, **search)
+        passages = list(passages) if passages is not None else self.retriever.search(standalone, **search)
         timings["retrieve"] = time.perf_counter() - t
 
         answer = Answer(
@@ -104,6 +122,41 @@ class Assistant:
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began
         yield answer
+
+    def choose(self, question: str, choices: list[str], passages: list[Passage]) -> int | None:
+        """Index of the choice that ``passages`` support (multiple choice), or None when it can't tell."""
+        if not passages or not choices:
+            return None
+        if self.llm is None:
+            return choose_by_support(choices, passages)
+        reply = self._complete(question, passages, choice_task(choices), max_tokens=4)
+        return parse_choice(reply, choices)
+
+    def brief(self, question: str, passages: list[Passage]) -> str:
+        """A few-word answer (a name, number, date) from ``passages``, uncited: for exact-match scoring."""
+        if not passages:
+            return ""
+        if self.llm is None:
+            return extract_answer(question, passages, self.embeddings, max_sentences=1)
+        lines = [line.strip() for line in self._complete(question, passages, BRIEF_TASK, 24).splitlines()]
+        return next((line for line in lines if line), "")
+
+    def _complete(self, question: str, passages: list[Passage], task: str, max_tokens: int) -> str:
+        assert self.llm is not None
+        messages, _ = build_messages(
+            question,
+            passages,
+            context_tokens=self.context_tokens,
+            answer_tokens=self.max_tokens,  # the same budget as the answer: same passages, shared prompt cache
+            count_tokens=partial(count_tokens, self.llm),
+            task=task,
+        )
+        try:
+            return str(self.llm.invoke(messages, max_tokens=max_tokens).content)
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise LLMError(f"The language model failed: {exc}. Try --llm extractive.") from exc
 
     def rewrite(self, question: str, history: History) -> str:
         """A standalone version of a follow-up question, for retrieval."""

@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from assistant.config import EMBEDDING_MODELS, LLM_BACKENDS, LLM_PROFILES, Settings, settings_from_env
+from assistant.config import (
+    EMBEDDING_MODELS,
+    LLM_BACKENDS,
+    LLM_PROFILES,
+    RESCORERS,
+    RETRIEVERS,
+    Settings,
+    settings_from_env,
+)
 from assistant.errors import AssistantError
 
 
@@ -48,6 +56,45 @@ def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
         help="Answerer (env ASSISTANT_LLM): auto = local model if set up, else extractive.",
     )(f)
     return f
+
+
+def retrieval_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--rescore", type=click.Choice(RESCORERS), help="Re-rank candidates with mpnet.")(f)
+    f = click.option(
+        "--retriever", type=click.Choice(RETRIEVERS), help="dense, bm25 or hybrid (default; both fused)."
+    )(f)
+    return f
+
+
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    day = click.DateTime(formats=["%Y-%m-%d"])
+    f = click.option("--as-of", type=day, help="Answer as of this date: later articles are ignored.")(f)
+    f = click.option("--until", type=day, help="Only articles published on or before YYYY-MM-DD.")(f)
+    f = click.option("--since", type=day, help="Only articles published on or after YYYY-MM-DD.")(f)
+    f = click.option("--author", "authors", multiple=True, help="Only articles by this author (repeatable).")(
+        f
+    )
+    f = click.option(
+        "--source", "sources", multiple=True, help="Only articles from this source (repeatable)."
+    )(f)
+    return f
+
+
+def make_filter(flags: dict[str, Any]) -> Any:
+    """Pop the filter flags out of ``flags`` into a ``SearchFilter`` (None when none was given)."""
+    from assistant.retrieval import SearchFilter
+
+    sources, authors = tuple(flags.pop("sources", ())), tuple(flags.pop("authors", ()))
+    since, until, as_of = (flags.pop(k, None) for k in ("since", "until", "as_of"))
+    if not (sources or authors or since or until or as_of):
+        return None
+    return SearchFilter(
+        sources=sources,
+        authors=authors,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        as_of=as_of.date() if as_of else None,
+    )
 
 
 def make_settings(**flags: Any) -> Settings:
@@ -100,7 +147,7 @@ def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) ->
     from tqdm import tqdm
 
     from assistant.factory import open_index
-    from ingest.index import IngestReport, index_articles
+    from ingest.index import IngestReport
     from ingest.load import FieldMap, load_articles
 
     settings = make_settings(**flags)
@@ -113,15 +160,7 @@ def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) ->
         bar.set_postfix(chunks=r.chunks, unchanged=r.unchanged, errors=len(r.errors), refresh=False)
         bar.refresh()
 
-    report = index_articles(
-        load_articles(paths, field_map),
-        index.collection,
-        index.articles,
-        index.embeddings,
-        chunk_size=settings.chunk_size,
-        overlap=settings.chunk_overlap,
-        on_progress=progress,
-    )
+    report = index.ingest(load_articles(paths, field_map), on_progress=progress)
     bar.close()
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -140,6 +179,8 @@ def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) ->
 
 
 @main.command()
+@filter_options
+@retrieval_options
 @click.argument("question")
 @store_options
 @llm_options
@@ -149,11 +190,12 @@ def ask(question: str, as_json: bool, **flags: Any) -> None:
     from assistant.answer import Answer
     from assistant.factory import build_assistant
 
+    search_filter = make_filter(flags)
     settings = make_settings(**flags)
     assistant = build_assistant(settings)
     answer: Answer | None = None
     streamed = False
-    for item in assistant.stream(question):
+    for item in assistant.stream(question, filter=search_filter):
         if isinstance(item, Answer):
             answer = item
         elif not as_json and sys.stdout.isatty():
@@ -223,6 +265,92 @@ def ui(host: str, port: int, **flags: Any) -> None:
     from assistant.ui import launch
 
     launch(make_settings(**flags), host=host, port=port)
+
+
+@main.command("eval")
+@click.argument("dataset", type=click.Choice(["realtimeqa", "multihop", "sample"]))
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--limit", type=click.IntRange(1), help="Ask only N questions (a quick run).")
+@click.option("--seed", type=int, help="With --limit: a random sample of N questions drawn with this seed.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for results.json, report.md and plots (default results/<date>-<dataset>-<configs>).",
+)
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    help="Configuration to compare (repeatable); default: all that suit the dataset.",
+)
+@click.option(
+    "--answers",
+    "answer_configs",
+    multiple=True,
+    help="Configuration whose answers are generated and scored (repeatable); default: the "
+    "product's default configuration.",
+)
+@click.option("--no-answers", is_flag=True, help="Score retrieval only.")
+@click.option("--judge", is_flag=True, help="Score citations with the local 1.5B entailment judge (slow).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/eval"),
+    show_default=True,
+    help="Where evaluation indexes and the answer cache live.",
+)
+@click.option("--embedding-model", type=click.Choice(EMBEDDING_MODELS), help="Embedder for the index.")
+@click.option("--chunk-size", type=click.IntRange(100), help="Chunk size in characters (default 800).")
+@click.option(
+    "--chunk-overlap", type=click.IntRange(0), help="Sentences repeated between chunks (default 1)."
+)
+@llm_options
+def eval_(
+    dataset: str,
+    path: Path | None,
+    limit: int | None,
+    seed: int | None,
+    out: Path | None,
+    configs: tuple[str, ...],
+    answer_configs: tuple[str, ...],
+    no_answers: bool,
+    judge: bool,
+    **flags: Any,
+) -> None:
+    """Score retrieval, answers and citations on a benchmark; write results.json, report.md and plots.
+
+    DATASET is realtimeqa, multihop or sample (the bundled corpus; PATH optional). Answers are cached in
+    DATA_DIR/cache, so an interrupted run picks up where it stopped. Example:
+
+        assistant eval realtimeqa ../shared/data/realtimeqa-2023q1 --no-answers
+    """
+    from datetime import date
+
+    from eval.datasets import load_dataset
+    from eval.run import ANSWER_CONFIGS, DEFAULT_CONFIGS, PRESETS, RunOptions, run
+
+    try:
+        data = load_dataset(dataset, path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    chosen = list(configs) or DEFAULT_CONFIGS[dataset]
+    answering = [] if no_answers else list(answer_configs) or ANSWER_CONFIGS[dataset]
+    unknown = [c for c in chosen + answering if c not in PRESETS]
+    if unknown:
+        raise click.ClickException(
+            f"Unknown configuration {', '.join(unknown)}. Choose from: {', '.join(PRESETS)}."
+        )
+    settings = make_settings(**flags)
+    if out is None:
+        slug = "+".join(chosen) if len(chosen) <= 3 else f"{len(chosen)}configs"
+        out = (
+            Path("results")
+            / f"{date.today().isoformat()}-{dataset}-{slug}"
+            / (f"{settings.llm}-{settings.llm_profile}" if answering else "retrieval")
+        )
+    command = "assistant eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "assistant eval"
+    options = RunOptions(chosen, answering, limit, seed, judge, command)
+    run(data, settings, options, out)
 
 
 @main.command("setup-model")

@@ -18,6 +18,8 @@ _COLLECTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,510})[A-Za-z0-9]"
 LLM_BACKENDS = ("auto", "extractive", "local", "openai")
 LLM_PROFILES = ("default", "fast", "tiny")
 EMBEDDING_MODELS = ("minilm", "mpnet")
+RETRIEVERS = ("dense", "bm25", "hybrid")
+RESCORERS = ("none", "mpnet")
 
 
 def _default_models_dir() -> Path:
@@ -38,7 +40,12 @@ class Settings:
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = field(default="", repr=False)
     k: int = 5  # passages given to the answerer
-    fetch_k: int = 20  # candidates retrieved before selection
+    retriever: str = "hybrid"  # dense (Chroma), bm25, or both fused
+    fetch_k: int = 30  # candidates taken from each search before fusion and selection
+    date_boost: float = 1.0  # prefer articles from the period a question names ("last week"); 0: off
+    recency: float = 0.0  # prefer articles published shortly before the as-of date (today); 0: off
+    rescore: str = "none"  # second stage: re-rank candidates with all-mpnet-base-v2
+    mmr: float = 1.0  # maximal marginal relevance lambda: 1.0 off, 0.7 favours diverse passages
     chunk_size: int = 800  # characters, sentence-aligned
     chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
     min_relevance: float = 0.30  # cosine similarity below which a passage is not evidence
@@ -53,6 +60,10 @@ class Settings:
         _check_choice("llm", self.llm, LLM_BACKENDS)
         _check_choice("llm_profile", self.llm_profile, LLM_PROFILES)
         _check_choice("embedding_model", self.embedding_model, EMBEDDING_MODELS)
+        _check_choice("retriever", self.retriever, RETRIEVERS)
+        _check_choice("rescore", self.rescore, RESCORERS)
+        if not 0.0 <= self.mmr <= 1.0:
+            raise ConfigError(f"mmr must be between 0 and 1 (1 turns it off). Currently, mmr is {self.mmr}.")
         for name in ("k", "fetch_k", "chunk_size", "max_tokens", "context_tokens"):
             if getattr(self, name) <= 0:
                 raise ConfigError(

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 
 from chromadb.api.models.Collection import Collection
-from langchain_chroma import Chroma
 
 from assistant.chain import Assistant
 from assistant.config import Settings
 from assistant.embeddings import LocalEmbeddings
+from assistant.lexical import LexicalIndex, open_lexical
 from assistant.retrieval import PassageRetriever
-from assistant.store import ArticleStore, open_article_store, open_client, open_collection
+from assistant.store import (
+    INDEX_FORMAT,
+    ArticleStore,
+    index_format,
+    mark_index_format,
+    open_article_store,
+    open_collection,
+)
+from ingest.article import Article, LoadError
+from ingest.index import IngestReport, index_articles
+from ingest.load import Skipped
 
 
-@dataclass(frozen=True)
+@dataclass
 class Index:
     """The stores of one collection and the embedder its vectors were made with."""
 
@@ -22,6 +35,42 @@ class Index:
     articles: ArticleStore
     embeddings: LocalEmbeddings
     settings: Settings
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.settings.data_dir / "lexical" / self.settings.collection
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, rebuilt first if ingest changed the collection since it was built."""
+        return open_lexical(self.collection, self.articles, self.lexical_dir)
+
+    def ingest(
+        self,
+        items: Iterable[Article | LoadError | Skipped],
+        on_progress: Callable[[IngestReport], None] | None = None,
+    ) -> IngestReport:
+        """Index ``items`` (incrementally), then bring the BM25 index up to date.
+
+        A collection built by an older version is re-embedded whole, and marked current only once done.
+        """
+        stale = index_format(self.collection) < INDEX_FORMAT
+        s = self.settings
+        report = index_articles(
+            items,
+            self.collection,
+            self.articles,
+            self.embeddings,
+            chunk_size=s.chunk_size,
+            overlap=s.chunk_overlap,
+            on_progress=on_progress,
+            reindex=stale,
+        )
+        if stale:
+            mark_index_format(self.collection)
+        self.__dict__.pop("lexical", None)
+        _ = self.lexical  # rebuilt here, not on the first question
+        return report
 
 
 def open_index(settings: Settings) -> Index:
@@ -31,30 +80,36 @@ def open_index(settings: Settings) -> Index:
     return Index(collection, articles, embeddings, settings)
 
 
+def make_retriever(settings: Settings, index: Index) -> PassageRetriever:
+    rescorer = None
+    if settings.rescore == "mpnet":
+        rescorer = LocalEmbeddings("mpnet", models_dir=settings.models_dir)
+    return PassageRetriever(
+        collection=index.collection,
+        embeddings=index.embeddings,
+        lexical=index.lexical if settings.retriever != "dense" else None,
+        mode=settings.retriever,  # type: ignore[arg-type]
+        k=settings.k,
+        fetch_k=settings.fetch_k,
+        min_relevance=settings.min_relevance,
+        date_boost=settings.date_boost,
+        recency=settings.recency,
+        rescorer=rescorer,
+        mmr_lambda=settings.mmr,
+    )
+
+
 def build_assistant(settings: Settings, index: Index | None = None) -> Assistant:
     """An ``Assistant`` over the collection named in ``settings``, with the configured answerer."""
     from assistant.llm import make_chat_model
 
     index = index or open_index(settings)
-    vectorstore = Chroma(
-        client=open_client(settings.data_dir),
-        collection_name=settings.collection,
-        embedding_function=index.embeddings,
-        create_collection_if_not_exists=False,
-    )
-    retriever = PassageRetriever(
-        vectorstore=vectorstore,
-        embeddings=index.embeddings,
-        k=settings.k,
-        fetch_k=settings.fetch_k,
-        min_relevance=settings.min_relevance,
-    )
     llm = make_chat_model(settings)
     backend = "extractive" if llm is None else settings.llm if settings.llm != "auto" else "local"
     if llm is not None and backend == "local":
         backend = f"local:{settings.llm_profile}"
     return Assistant(
-        retriever,
+        make_retriever(settings, index),
         index.embeddings,
         index.articles,
         llm,

@@ -85,13 +85,15 @@ def build_messages(
     context_tokens: int,
     answer_tokens: int,
     count_tokens: Callable[[str], int] = estimate_tokens,
+    task: str = "Answer:",
 ) -> tuple[list[BaseMessage], int]:
     """Chat messages for ``question``, with as many of ``passages`` (best first) as the context window holds.
 
     The question is never truncated: passages are dropped from the end instead. Returns the messages and the
-    number of passages kept.
+    number of passages kept. ``task`` ends the prompt; the variants (``choice_task``, ``BRIEF_TASK``) share
+    everything before it, so llama.cpp reuses the processed passages from its prompt cache.
     """
-    budget = context_tokens - answer_tokens - count_tokens(SYSTEM) - count_tokens(question) - 64
+    budget = context_tokens - answer_tokens - count_tokens(SYSTEM) - count_tokens(question + task) - 64
     blocks: list[str] = []
     for n, passage in enumerate(passages, start=1):
         block = format_passage(n, passage)
@@ -100,8 +102,30 @@ def build_messages(
             break
         blocks.append(block)
         budget -= cost
-    body = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}\nAnswer:"
+    body = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}\n{task}"
     return [SystemMessage(SYSTEM), HumanMessage(body)], len(blocks)
+
+
+BRIEF_TASK = (
+    "Reply with only the answer, as few words as possible (a name, number, date or short phrase), "
+    "without a sentence or a citation.\nShort answer:"
+)
+LETTERS = "ABCDEFGH"
+
+
+def choice_task(choices: list[str]) -> str:
+    """The end of a multiple-choice prompt: lettered choices, and a request for one letter."""
+    listed = "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices))
+    return f"Choices:\n{listed}\nReply with the letter of the choice the passages support, nothing else.\nLetter:"
+
+
+def parse_choice(reply: str, choices: list[str]) -> int | None:
+    """The choice a reply names: its first standalone letter, else the one choice whose text it repeats."""
+    m = re.search(rf"\b([{LETTERS[: len(choices)]}])\b", reply.strip())
+    if m:
+        return LETTERS.index(m.group(1))
+    named = [i for i, c in enumerate(choices) if c.strip() and c.strip().lower() in reply.lower()]
+    return named[0] if len(named) == 1 else None
 
 
 def build_rewrite_prompt(question: str, history: list[tuple[str, str]]) -> str:

@@ -1,10 +1,23 @@
-"""Dense retrieval of passages from the Chroma collection, on LangChain's retriever seam."""
+"""Find the passages that answer a question: dense and BM25 search fused, filtered, dated, diversified.
+
+The pipeline, each stage chosen by measurement on RealTime QA (see the README's retrieval table):
+1. candidates from dense (Chroma, cosine) and lexical (BM25) search, both under the same filters;
+2. reciprocal-rank fusion of the two lists;
+3. a boost for passages published in the window the question names ("this week", "in January"),
+   resolved against the as-of date; newer passages win ties;
+4. optionally, rescoring of the fused candidates by a second embedder (all-mpnet-base-v2);
+5. one copy of each text, and optionally MMR so five passages are not five copies of one wire story.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
 
-from langchain_chroma import Chroma
+import numpy as np
+from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -12,38 +25,205 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.answer import Passage
+from assistant.dates import DateWindow, resolve_dates
+from assistant.errors import QuestionError
+from assistant.lexical import LexicalIndex, matching
+from assistant.store import contextual_text, day_number
+
+Mode = Literal["dense", "bm25", "hybrid"]
+MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61, rank 20 scores 1/80
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which articles may answer: by source, author and publication date (all inclusive).
+
+    ``as_of`` is the moment the question is asked: later articles are not evidence, and relative dates in
+    the question ("last week") count back from it. Undated articles pass ``as_of`` but not ``since``/``until``.
+    """
+
+    sources: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise QuestionError(
+                f"The date range is empty: since {self.since} is after until {self.until}. Swap them."
+            )
+
+
+@dataclass
+class _Candidate:
+    chunk_id: str
+    text: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    vector: np.ndarray | None = None
+    fused: float = 0.0
+    cosine: float = 0.0
 
 
 class PassageRetriever(BaseRetriever):
-    """Top-``k`` chunks by cosine similarity, each with its relevance in ``metadata["score"]``."""
+    """The ``k`` best passages for a query, each with its cosine similarity in ``score``."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    vectorstore: Chroma
+    collection: Collection
     embeddings: Embeddings
+    lexical: LexicalIndex | None = None
+    mode: Mode = "hybrid"
     k: int = 5
-    fetch_k: int = 20
-    min_relevance: float = 0.0
+    fetch_k: int = 30  # candidates taken from each of dense and BM25 search
+    min_relevance: float = 0.0  # cosine similarity below which a passage is not evidence
+    date_boost: float = 1.0  # fused-score bonus, in units of a rank-1 hit, for the window the question names
+    recency: float = 0.0  # bonus, in the same units, for articles published just before the as-of date
+    recency_half_life: float = 7.0  # days after which the recency bonus has halved
+    rescorer: Embeddings | None = None  # a stronger embedder that re-ranks the fused candidates
+    mmr_lambda: float = 1.0  # 1.0: pure relevance; lower trades relevance for diversity
 
-    def search(self, query: str, k: int | None = None, where: dict[str, Any] | None = None) -> list[Passage]:
-        """The ``k`` best passages at or above ``min_relevance``, best first, one per distinct text."""
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filter: SearchFilter | None = None,
+        min_relevance: float | None = None,
+    ) -> list[Passage]:
+        """The ``k`` best passages under ``filter``, best first, one per distinct text."""
         k = self.k if k is None else k
-        vector = self.embeddings.embed_query(query)
-        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            vector, k=max(self.fetch_k, k), filter=where
+        floor = self.min_relevance if min_relevance is None else min_relevance
+        filter = filter or SearchFilter()
+        vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        pool: dict[str, _Candidate] = {}
+        if self.mode in ("dense", "hybrid"):
+            self._dense(vector, filter, pool)
+        if self.mode in ("bm25", "hybrid"):
+            self._bm25(query, filter, pool)
+        if not pool:
+            return []
+        self._complete(pool)
+        candidates = list(pool.values())
+        for c in candidates:
+            assert c.vector is not None
+            c.cosine = float(c.vector @ vector)
+        as_of = filter.as_of or date.today()
+        window = resolve_dates(query, as_of) if self.date_boost else None
+        if window:
+            _boost_window(candidates, window, self.date_boost / (RRF_K + 1))
+        if self.recency:
+            _boost_recent(candidates, as_of, self.recency / (RRF_K + 1), self.recency_half_life)
+        if self.rescorer is not None:
+            self._rescore(query, candidates)
+        ranked = sorted(candidates, key=lambda c: (c.fused, c.meta.get("published_day", 0)), reverse=True)
+        ranked = [c for c in _distinct(ranked) if c.cosine >= floor]
+        if self.mmr_lambda < 1.0:
+            ranked = _mmr(ranked, k, self.mmr_lambda)
+        return [_to_passage(c) for c in ranked[:k]]
+
+    def _dense(self, vector: np.ndarray, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
+        n = min(self.fetch_k, self.collection.count())
+        if n == 0:
+            return
+        hits = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=self._chroma_where(filter),  # type: ignore[arg-type]
+            include=["documents", "metadatas", "embeddings"],
         )
-        passages: list[Passage] = []
-        seen: set[str] = set()
-        for doc, distance in hits:
-            score = 1.0 - float(distance)  # cosine distance -> similarity
-            key = " ".join(doc.page_content.split())
-            if score < self.min_relevance or key in seen:
+        docs, metas, vectors = hits["documents"], hits["metadatas"], hits["embeddings"]
+        assert docs is not None and metas is not None and vectors is not None
+        for rank, chunk_id in enumerate(hits["ids"][0], start=1):
+            c = pool.setdefault(chunk_id, _Candidate(chunk_id))
+            c.text, c.meta = docs[0][rank - 1], dict(metas[0][rank - 1])
+            c.vector = np.asarray(vectors[0][rank - 1], dtype=np.float32)
+            c.fused += 1.0 / (RRF_K + rank)
+
+    def _bm25(self, query: str, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
+        if self.lexical is None:
+            raise QuestionError(
+                "BM25 search needs the collection's lexical index: run `assistant ingest` again to build it."
+            )
+        for rank, (i, _) in enumerate(self.lexical.search(query, self.fetch_k, self._mask(filter)), 1):
+            c = pool.setdefault(self.lexical.ids[i], _Candidate(self.lexical.ids[i]))
+            c.fused += 1.0 / (RRF_K + rank)
+
+    def _complete(self, pool: dict[str, _Candidate]) -> None:
+        """Fetch text, metadata and vector for candidates that only BM25 found."""
+        missing = [c.chunk_id for c in pool.values() if c.vector is None]
+        if not missing:
+            return
+        got = self.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+        docs, metas, vectors = got["documents"], got["metadatas"], got["embeddings"]
+        assert docs is not None and metas is not None and vectors is not None
+        for chunk_id, text, meta, vec in zip(got["ids"], docs, metas, vectors, strict=True):
+            c = pool[chunk_id]
+            c.text, c.meta, c.vector = text, dict(meta), np.asarray(vec, dtype=np.float32)
+        for chunk_id in [cid for cid, c in pool.items() if c.vector is None]:
+            del pool[chunk_id]  # deleted from Chroma since the BM25 index was built
+
+    def _rescore(self, query: str, candidates: list[_Candidate]) -> None:
+        """Fuse the first-stage order with the rescorer's cosine order (rank fusion again)."""
+        assert self.rescorer is not None
+        first = sorted(candidates, key=lambda c: c.fused, reverse=True)
+        texts = [_contextual(c) for c in first]
+        q = np.asarray(self.rescorer.embed_query(query), dtype=np.float32)
+        m = np.asarray(self.rescorer.embed_documents(texts), dtype=np.float32)
+        order = np.argsort(-(m @ q), kind="stable")
+        for rank, i in enumerate(order, start=1):
+            first[int(i)].fused += 1.0 / (RRF_K + rank)
+
+    # --- filters -------------------------------------------------------------------------------------
+
+    def _chroma_where(self, f: SearchFilter) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        sources, authors = self._resolve(f)
+        if sources is not None:
+            clauses.append({"source": {"$in": sources}})
+        if authors is not None:
+            clauses.append({"author": {"$in": authors}})
+        for day, op in _day_bounds(f):
+            clauses.append({"published_day": {op: day}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def _mask(self, f: SearchFilter) -> np.ndarray | None:
+        assert self.lexical is not None
+        lex = self.lexical
+        mask = np.ones(len(lex), dtype=bool)
+        sources, authors = self._resolve(f)
+        if sources is not None:
+            mask &= np.isin(lex.sources, sources)
+        if authors is not None:
+            mask &= np.isin(lex.authors, authors)
+        for day, op in _day_bounds(f):
+            mask &= {"$gte": lex.days >= day, "$lte": lex.days <= day, "$gt": lex.days > day}[op]
+        return None if mask.all() else mask
+
+    def _resolve(self, f: SearchFilter) -> tuple[list[str] | None, list[str] | None]:
+        """Source and author filters as the exact stored values they match, case-insensitively."""
+        out: list[list[str] | None] = []
+        for wanted, known, what in (
+            (f.sources, self.lexical.sources if self.lexical else None, "source"),
+            (f.authors, self.lexical.authors if self.lexical else None, "author"),
+        ):
+            if not wanted:
+                out.append(None)
                 continue
-            seen.add(key)  # wire stories are republished verbatim: one copy is enough
-            passages.append(to_passage(doc, score))
-            if len(passages) == k:
-                break
-        return passages
+            if known is None:
+                out.append(list(wanted))
+                continue
+            values = matching(set(known.tolist()), wanted)
+            if not values:
+                names = sorted({str(v) for v in known.tolist() if v})
+                raise QuestionError(
+                    f"No article has a {what} matching {', '.join(wanted)}. Known {what}s include: "
+                    f"{', '.join(names[:12]) or 'none'}."
+                )
+            out.append(values)
+        return out[0], out[1]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -51,20 +231,87 @@ class PassageRetriever(BaseRetriever):
         return [to_document(p) for p in self.search(query)]
 
 
-def to_passage(doc: Document, score: float) -> Passage:
-    m = doc.metadata
+def _day_bounds(f: SearchFilter) -> list[tuple[int, str]]:
+    bounds: list[tuple[int, str]] = []
+    if f.since:
+        bounds.append((day_number(f.since.isoformat()), "$gte"))
+    if f.until:
+        bounds += [(day_number(f.until.isoformat()), "$lte"), (0, "$gt")]  # an explicit range needs a date
+    if f.as_of:
+        bounds.append((day_number(f.as_of.isoformat()), "$lte"))
+    return bounds
+
+
+def _boost_window(candidates: Sequence[_Candidate], window: DateWindow, bonus: float) -> None:
+    start, end = day_number(window.start.isoformat()), day_number(window.end.isoformat())
+    for c in candidates:
+        if start <= int(c.meta.get("published_day", 0)) <= end:
+            c.fused += bonus
+
+
+def _boost_recent(candidates: Sequence[_Candidate], as_of: date, bonus: float, half_life: float) -> None:
+    for c in candidates:
+        published = _day(int(c.meta.get("published_day", 0)))
+        if published is not None and published <= as_of:
+            c.fused += bonus * 0.5 ** ((as_of - published).days / half_life)
+
+
+def _day(number: int) -> date | None:
+    try:
+        return date(number // 10000, number // 100 % 100, number % 100) if number else None
+    except ValueError:
+        return None
+
+
+def _distinct(ranked: list[_Candidate]) -> list[_Candidate]:
+    """Wire stories are republished verbatim: keep the first copy of each text."""
+    seen: set[str] = set()
+    out = []
+    for c in ranked:
+        key = " ".join(c.text.split())
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _mmr(ranked: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
+    """Maximal marginal relevance over the fused order: relevance is the fused score scaled to 0..1."""
+    if len(ranked) <= 1:
+        return ranked
+    top = ranked[0].fused or 1.0
+    relevance = np.array([c.fused / top for c in ranked])
+    vectors = np.stack([c.vector for c in ranked if c.vector is not None])
+    chosen: list[int] = [0]
+    rest = list(range(1, len(ranked)))
+    while rest and len(chosen) < k:
+        similarity = (vectors[rest] @ vectors[chosen].T).max(axis=1)
+        scores = lam * relevance[rest] - (1 - lam) * similarity
+        chosen.append(rest.pop(int(np.argmax(scores))))
+    return [ranked[i] for i in chosen] + [ranked[i] for i in rest]
+
+
+def _contextual(c: _Candidate) -> str:
+    m = c.meta
+    return contextual_text(
+        str(m.get("title", "")), str(m.get("source", "")), str(m.get("published", "")), c.text
+    )
+
+
+def _to_passage(c: _Candidate) -> Passage:
+    m = c.meta
     return Passage(
-        chunk_id=str(doc.id or ""),
+        chunk_id=c.chunk_id,
         article_id=str(m.get("article_id", "")),
         title=str(m.get("title", "")),
         source=str(m.get("source", "")),
         url=str(m.get("url", "")),
         author=str(m.get("author", "")),
         published=str(m.get("published", "")),
-        text=doc.page_content,
+        text=c.text,
         start=int(m.get("start", 0)),
         end=int(m.get("end", 0)),
-        score=score,
+        score=c.cosine,
     )
 
 

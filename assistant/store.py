@@ -134,9 +134,43 @@ class ArticleStore:
 
 
 def chunk_metadata(article: Article, index: int, start: int, end: int) -> dict[str, Any]:
-    """What each vector carries, so a search hit can be cited without another lookup."""
+    """What each vector carries, so a search hit can be cited, and filtered, without another lookup."""
     meta = {f: getattr(article, f) for f in _ARTICLE_FIELDS if f != "id"}
-    return {"article_id": article.id, "chunk_index": index, "start": start, "end": end, **meta}
+    return {
+        "article_id": article.id,
+        "chunk_index": index,
+        "start": start,
+        "end": end,
+        "published_day": day_number(article.published),
+        **meta,
+    }
+
+
+def day_number(published: str) -> int:
+    """An ISO date as the integer YYYYMMDD (Chroma compares numbers only); 0 when there is no date."""
+    digits = published[:10].replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
+def contextual_text(title: str, source: str, published: str, text: str) -> str:
+    """A chunk under its article's title and a "source · date" line: what is embedded and what BM25 sees."""
+    byline = " · ".join(x for x in (source, published[:10]) if x)
+    head = "\n".join(x for x in (title, byline) if x)
+    return f"{head}\n{text}" if head else text
+
+
+# What each chunk's vector and metadata hold. 1: title + text embedded; 2: title, source and date embedded
+# (contextual chunks), and a numeric ``published_day`` to filter on. Ingest re-indexes an older collection.
+INDEX_FORMAT = 2
+
+
+def index_format(collection: chromadb.Collection) -> int:
+    return int((collection.metadata or {}).get("index_format", 1))
+
+
+def mark_index_format(collection: chromadb.Collection) -> None:
+    """Record that every chunk now has the current format (after a complete re-index)."""
+    collection.modify(metadata={**(collection.metadata or {}), "index_format": INDEX_FORMAT})
 
 
 def open_collection(data_dir: Path, collection: str, embedding_model: str) -> chromadb.Collection:
@@ -149,7 +183,7 @@ def open_collection(data_dir: Path, collection: str, embedding_model: str) -> ch
     try:
         coll = client.get_or_create_collection(
             collection,
-            metadata={"embedding_model": embedding_model},
+            metadata={"embedding_model": embedding_model, "index_format": INDEX_FORMAT},
             configuration={"hnsw": {"space": "cosine"}},
         )
     except Exception as exc:  # chromadb raises many types; all mean the store is unusable

@@ -29,7 +29,6 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
     from assistant.answer import Answer
     from assistant.config import Settings
     from assistant.factory import build_assistant, open_index
-    from ingest.index import index_articles
     from ingest.load import load_articles
 
     asked = [
@@ -42,9 +41,7 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
             data_dir=Path(data), collection="bench", llm="local", llm_profile=profile, min_relevance=0.0
         )
         index = open_index(base)
-        index_articles(
-            load_articles([SAMPLE / "articles"]), index.collection, index.articles, index.embeddings
-        )
+        index.ingest(load_articles([SAMPLE / "articles"]))
         for k in passages:
             assistant = build_assistant(base.with_overrides(k=k, fetch_k=max(k, 20)), index)
             assistant.ask("Warm-up: which port is on strike?")  # load the model outside the timings

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
-from assistant.store import ArticleStore, chunk_metadata
+from assistant.store import ArticleStore, chunk_metadata, contextual_text
 from ingest.article import Article, LoadError
 from ingest.chunk import Chunk, split_article
 from ingest.load import Skipped
@@ -48,8 +48,12 @@ class IngestReport:
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:
-    """What is embedded for a chunk: the passage with its article's title, so the chunk keeps its context."""
-    return f"{article.title}\n{chunk.text}" if article.title else chunk.text
+    """What is embedded for a chunk: the passage under its article's title, source and date.
+
+    A chunk alone often lacks the names its article's headline carries ("the minister said..."), and the
+    source and date let "Reuters, January 2017" style questions match (contextual chunks, as Onyx does).
+    """
+    return contextual_text(article.title, article.source, article.published, chunk.text)
 
 
 def index_articles(
@@ -62,11 +66,16 @@ def index_articles(
     overlap: int = 1,
     batch_chunks: int = 256,
     on_progress: Callable[[IngestReport], None] | None = None,
+    reindex: bool = False,
 ) -> IngestReport:
-    """Index everything ``items`` yields; bad items are collected in the report, never raised."""
+    """Index everything ``items`` yields; bad items are collected in the report, never raised.
+
+    ``reindex`` re-embeds unchanged articles too (after the index format changed).
+    """
     report = IngestReport()
     began = time.perf_counter()
     known = articles.content_hashes()
+    current = {} if reindex else dict(known)
     seen: set[str] = set()
     batch: list[tuple[Article, list[Chunk]]] = []
     pending = 0
@@ -92,7 +101,7 @@ def index_articles(
             )
         else:
             seen.add(item.id)
-            if known.get(item.id) == item.content_hash:
+            if current.get(item.id) == item.content_hash:
                 report.unchanged += 1
             else:
                 chunks = split_article(item, chunk_size, overlap)

@@ -51,13 +51,10 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory):
 def sample_index(sample_settings, embeddings):
     """The sample corpus ingested once for the session (read-only for tests)."""
     from assistant.factory import open_index
-    from ingest.index import index_articles
     from ingest.load import load_articles
 
     index = open_index(sample_settings)
-    report = index_articles(
-        load_articles([SAMPLE_ARTICLES]), index.collection, index.articles, index.embeddings
-    )
+    report = index.ingest(load_articles([SAMPLE_ARTICLES]))
     assert not report.errors, report.errors
     return index
 

@@ -14,7 +14,6 @@ from assistant.factory import build_assistant, open_index
 from assistant.llm import start_llama_server
 from assistant.models import gguf_path
 from ingest.article import Article
-from ingest.index import index_articles
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.integration
@@ -101,7 +100,7 @@ def test_instructions_inside_an_article_do_not_steer_the_answer(tmp_path, embedd
         data_dir=tmp_path, collection="inject", llm="local", llm_profile="fast", models_dir=models_dir
     )
     index = open_index(settings)
-    index_articles([INJECTION], index.collection, index.articles, index.embeddings)
+    index.ingest([INJECTION])
     answer = build_assistant(settings, index).ask(
         "How much did the Dunmere harbour council approve for repairs?"
     )

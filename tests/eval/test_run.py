@@ -1,0 +1,125 @@
+"""The harness end to end on the bundled sample corpus: real index, real assistant (extractive), real report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from eval.datasets import load_dataset
+from eval.run import AnswerCache, RunOptions, run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory, embeddings):
+    data = tmp_path_factory.mktemp("eval-data")
+    out = tmp_path_factory.mktemp("eval-out")
+    settings = Settings(data_dir=data, llm="extractive")
+    options = RunOptions(configs=["dense", "bm25", "hybrid"], answer_configs=["hybrid"])
+    results = run(load_dataset("sample"), settings, options, out)
+    return results, out, data
+
+
+def test_every_configuration_is_scored_and_reported(sample_run):
+    results, out, _ = sample_run
+    names = [c["name"] for c in results["configs"]]
+    assert names == ["dense", "bm25", "hybrid"]
+    for config in results["configs"]:
+        r = config["retrieval"]
+        assert r["evidence_hit"]["5"] >= 0.9, config["name"]  # the sample's questions name their articles
+        assert r["answer_hit"] is None  # sample golds are scored by evidence, not by answer text
+        assert r["latency_ms"]["n"] == 24  # the 6 unanswerable questions have no evidence to find
+        assert config["ingest"]["chunks"] > 0
+    assert [c["ingest"]["reused"] for c in results["configs"]] == [False, True, True]
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["questions"] == 30 and saved["environment"]["cpus"]
+    report = (out / "report.md").read_text()
+    for heading in ("## Retrieval", "## Answers", "## Speed and memory"):
+        assert heading in report
+    assert (out / "accuracy_vs_k.png").stat().st_size > 5000
+
+
+def test_answers_are_scored_against_gold_and_unanswerable_questions_declined(sample_run):
+    results, _, _ = sample_run
+    answers = results["configs"][2]["answers"]
+    assert answers["backend"] == "extractive"
+    assert answers["declined_unanswerable"] == 1.0
+    assert answers["accuracy"] >= 0.7
+    rows = {r["id"]: r for r in results["configs"][2]["rows"]}
+    assert rows["q01"]["answer"]["correct"] is True  # "38 container ships"
+    assert "38 container ships" in rows["q01"]["answer"]["text"]
+    assert rows["q29"]["answer"]["declined"] is True
+
+
+def test_a_second_run_takes_answers_from_the_cache(sample_run, tmp_path):
+    _, _, data = sample_run
+    cache_files = list((data / "cache" / "sample").glob("hybrid-*.jsonl"))
+    assert len(cache_files) == 1
+    before = cache_files[0].read_text()
+    assert len(before.splitlines()) == 30
+    settings = Settings(data_dir=data, llm="extractive")
+    again = run(load_dataset("sample"), settings, RunOptions(["hybrid"], ["hybrid"]), tmp_path)
+    assert cache_files[0].read_text() == before  # nothing re-asked, nothing appended
+    assert again["configs"][0]["answers"]["accuracy"] == sample_run[0]["configs"][2]["answers"]["accuracy"]
+
+
+def test_cache_ignores_the_half_written_line_of_a_killed_run(tmp_path):
+    cache = AnswerCache(tmp_path, "k")
+    cache.put("q1", {"x": 1})
+    with cache.path.open("a") as f:
+        f.write('{"id": "q2", "rec')  # killed mid-write
+    reopened = AnswerCache(tmp_path, "k")
+    assert "q1" in reopened and "q2" not in reopened
+    reopened.put("q2", {"x": 2})
+    assert AnswerCache(tmp_path, "k").get("q2") == {"x": 2}
+
+
+def test_a_killed_run_resumes_without_re_asking(tmp_path):
+    """SIGKILL the CLI mid-answering; the rerun reports the answered questions as cached and asks the rest."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "assistant",
+        "eval",
+        "sample",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--llm",
+        "extractive",
+        "--config",
+        "hybrid",
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cache_dir = tmp_path / "data" / "cache" / "sample"
+    deadline = time.monotonic() + 300
+    answered = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        files = list(cache_dir.glob("*.jsonl")) if cache_dir.exists() else []
+        answered = len(files[0].read_text().splitlines()) if files else 0
+        if answered >= 3:
+            break
+        time.sleep(0.2)
+    if proc.poll() is not None:
+        pytest.fail("the run finished before it could be killed; kill it earlier")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    cached = int(done.stderr.split("answers: ")[1].split(" of ")[0])
+    assert cached >= answered >= 3
+    lines = next(cache_dir.glob("*.jsonl")).read_text().splitlines()
+    ids = [json.loads(line)["id"] for line in lines if line.endswith("}")]
+    assert len(ids) == len(set(ids)) == 30  # every question answered exactly once across both runs
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["configs"][0]["answers"]["n"] == 30
