@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from chromadb.api.models.Collection import Collection
@@ -54,20 +54,25 @@ class Index:
 
         A collection built by an older version is re-embedded whole, and marked current only once done.
         """
-        stale = index_format(self.collection) < INDEX_FORMAT
         s = self.settings
-        report = index_articles(
-            items,
-            self.collection,
-            self.articles,
-            self.embeddings,
+        index = partial(
+            index_articles,
+            collection=self.collection,
+            articles=self.articles,
+            embeddings=self.embeddings,
             chunk_size=s.chunk_size,
             overlap=s.chunk_overlap,
             on_progress=on_progress,
-            reindex=stale,
         )
-        if stale:
+        migrated = None
+        if index_format(self.collection) < INDEX_FORMAT:  # re-embed what is stored, then take the new items
+            migrated = index(self.articles.all(), reindex=True)
             mark_index_format(self.collection)
+        report = index(items)
+        if migrated is not None:
+            report.updated += migrated.updated
+            report.chunks += migrated.chunks
+            report.unchanged = max(0, report.unchanged - migrated.updated)
         self.__dict__.pop("lexical", None)
         _ = self.lexical  # rebuilt here, not on the first question
         return report
@@ -87,7 +92,7 @@ def make_retriever(settings: Settings, index: Index) -> PassageRetriever:
     return PassageRetriever(
         collection=index.collection,
         embeddings=index.embeddings,
-        lexical=index.lexical if settings.retriever != "dense" else None,
+        lexical=index.lexical,  # BM25 for hybrid; in every mode, the known sources and authors filters match
         mode=settings.retriever,  # type: ignore[arg-type]
         k=settings.k,
         fetch_k=settings.fetch_k,

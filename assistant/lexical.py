@@ -148,7 +148,7 @@ def load(folder: Path) -> LexicalIndex | None:
         return None
     try:
         chunks = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-        if chunks.get("format") != FORMAT:
+        if not isinstance(chunks, dict) or chunks.get("format") != FORMAT:
             return None
         tokenizer = _tokenizer()
         if chunks["ids"]:
@@ -156,7 +156,7 @@ def load(folder: Path) -> LexicalIndex | None:
             tokenizer.load_vocab(str(folder))
         else:
             bm25 = bm25s.BM25()
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # any damage (truncated arrays, bad JSON): the index is rebuilt from Chroma
         log.warning("Ignoring the BM25 index in %s (%s); it will be rebuilt.", folder, exc)
         return None
     return LexicalIndex(

@@ -276,11 +276,11 @@ def _distinct(ranked: list[_Candidate]) -> list[_Candidate]:
 
 
 def _mmr(ranked: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
-    """Maximal marginal relevance over the fused order: relevance is the fused score scaled to 0..1."""
+    """Maximal marginal relevance: the best candidate first, then each next one by ``lam`` times its cosine
+    similarity to the query minus ``1 - lam`` times its highest similarity to those already chosen."""
     if len(ranked) <= 1:
         return ranked
-    top = ranked[0].fused or 1.0
-    relevance = np.array([c.fused / top for c in ranked])
+    relevance = np.array([c.cosine for c in ranked])
     vectors = np.stack([c.vector for c in ranked if c.vector is not None])
     chosen: list[int] = [0]
     rest = list(range(1, len(ranked)))

@@ -7,6 +7,7 @@ chunks are in Chroma, so an interrupted ingest is finished cleanly by running it
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -123,6 +124,17 @@ class ArticleStore:
             ).fetchall()
         return [StoredArticle(*row) for row in rows]
 
+    def all(self) -> Iterator[Article]:
+        """Every stored article, whole (to re-index them without their source files)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, title, text, source, url, author, published, path FROM articles "
+                "WHERE collection = ? ORDER BY id",
+                (self.collection,),
+            ).fetchall()
+        for row in rows:
+            yield Article(*row)
+
     def counts(self) -> tuple[int, int]:
         """(articles, chunks) in this collection."""
         with self._connect() as db:
@@ -148,8 +160,10 @@ def chunk_metadata(article: Article, index: int, start: int, end: int) -> dict[s
 
 def day_number(published: str) -> int:
     """An ISO date as the integer YYYYMMDD (Chroma compares numbers only); 0 when there is no date."""
-    digits = published[:10].replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+    try:
+        return int(date.fromisoformat(published[:10]).strftime("%Y%m%d"))
+    except ValueError:
+        return 0
 
 
 def contextual_text(title: str, source: str, published: str, text: str) -> str:

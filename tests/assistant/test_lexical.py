@@ -1,0 +1,266 @@
+"""The BM25 index over a real Chroma collection: exact names, masks, persistence and staleness."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import Settings
+from assistant.factory import Index
+from assistant.lexical import fingerprint, load, matching, open_lexical
+from assistant.store import contextual_text, open_article_store, open_collection
+from ingest.article import Article
+from ingest.index import index_articles
+
+ARTICLES = [
+    Article(
+        id="port",
+        title="Dockworkers strike at Velmora port",
+        text="Dockworkers at the Velmora port walked out on Monday. Union leader Ada Brenn said the strike "
+        "would last until wages rose. Ships queued outside the harbour.",
+        source="The Ledger",
+        author="Ines Okafor",
+        published="2023-01-05",
+    ),
+    Article(
+        id="vote",
+        title="Tarsova elects a new president",
+        text="Voters in Tarsova elected Ilyan Vostrik president with 54 percent of the vote. His rival conceded "
+        "on Sunday night. Turnout was the highest in a decade.",
+        source="Reuters",
+        author="Mara Quint",
+        published="2023-02-12",
+    ),
+    Article(
+        id="bank",
+        title="Kestria raises interest rates",
+        text="The central bank of Kestria raised interest rates again. Governor Lena Varro warned that prices "
+        "were still climbing fast.",
+        source="Reuters",
+        author="Tomas Bell and Ines Okafor",
+        published="2023-03-01",
+    ),
+    Article(
+        id="probe",
+        title="Probe reaches the outer moon",
+        text="The Kepler-Vance probe entered orbit around the outer moon after a six-year flight. Engineers "
+        "cheered in the control room.",
+        source="Associated Press",
+        published="2023-04-10",
+    ),
+    Article(
+        id="harvest",
+        title="Harvest fails after drought",
+        text="A long drought ruined the barley harvest in the Ambrel valley. Farmers asked the government for help.",
+        source="Associated Press",
+    ),
+]
+NEW = Article(
+    id="ferry",
+    title="Ferry service resumes",
+    text="The Quillonby ferry sailed again after repairs to its engines. Passengers praised the crew.",
+    source="The Ledger",
+    published="2023-05-02",
+)
+
+
+def _index(data_dir: Path, embeddings) -> Index:
+    """An ``Index`` as ``open_index`` builds it, reusing the session's MiniLM embedder."""
+    settings = Settings(data_dir=data_dir, collection="lex", llm="extractive")
+    return Index(
+        open_collection(data_dir, "lex", "minilm"), open_article_store(data_dir, "lex"), embeddings, settings
+    )
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, embeddings) -> Index:
+    """Read-only for tests: the five articles ingested once."""
+    index = _index(tmp_path_factory.mktemp("lexical-shared"), embeddings)
+    report = index.ingest(ARTICLES)
+    assert report.added == len(ARTICLES) and not report.errors
+    return index
+
+
+@pytest.fixture
+def fresh(tmp_path, embeddings) -> Index:
+    """A private copy that tests may change."""
+    index = _index(tmp_path, embeddings)
+    index.ingest(ARTICLES)
+    return index
+
+
+def article_ids(index: Index, hits: list[tuple[int, float]]) -> list[str]:
+    return [str(index.lexical.article_ids[i]) for i, _ in hits]
+
+
+def dense_article_ids(index: Index, query: str) -> list[str]:
+    vector = index.embeddings.embed_query(query)
+    hits = index.collection.query(query_embeddings=[vector], n_results=len(ARTICLES), include=["metadatas"])
+    return [m["article_id"] for m in hits["metadatas"][0]]
+
+
+def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
+    lex = shared.lexical
+    assert len(lex) == shared.collection.count() == len(ARTICLES)
+    assert sorted(lex.ids) == sorted(shared.collection.get(include=[])["ids"])
+    fields = {
+        str(a): (int(d), str(s), str(w))
+        for a, d, s, w in zip(lex.article_ids, lex.days, lex.sources, lex.authors, strict=True)
+    }
+    assert fields["vote"] == (20230212, "Reuters", "Mara Quint")
+    assert fields["harvest"] == (0, "Associated Press", "")
+
+
+def test_rare_exact_name_is_found_first_where_dense_ranks_it_lower(shared: Index) -> None:
+    assert dense_article_ids(shared, "Brenn")[0] != "port"  # MiniLM blurs the union leader's name
+    hits = shared.lexical.search("Brenn", 5)
+    assert article_ids(shared, hits) == ["port"]
+    assert hits[0][1] > 0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), [("Vostrik", "vote"), ("Kepler-Vance", "probe"), ("Varro", "bank")]
+)
+def test_names_find_their_article(shared: Index, query: str, expected: str) -> None:
+    assert article_ids(shared, shared.lexical.search(query, 3))[0] == expected
+
+
+def test_title_and_source_are_searchable(shared: Index) -> None:
+    # The title's "reaches" and the source are not in the chunk text, only in its contextual header.
+    assert article_ids(shared, shared.lexical.search("reaches", 3)) == ["probe"]
+    assert set(article_ids(shared, shared.lexical.search("Associated Press", 5))) == {"probe", "harvest"}
+
+
+@pytest.mark.parametrize("query", ["zzqx blorftal", "the of and", ""])
+def test_query_without_known_words_finds_nothing(shared: Index, query: str) -> None:
+    assert shared.lexical.search(query, 5) == []
+
+
+def test_scores_are_positive_and_best_first(shared: Index) -> None:
+    hits = shared.lexical.search("Kestria interest rates drought harvest", 5)
+    scores = [s for _, s in hits]
+    assert set(article_ids(shared, hits)) == {"bank", "harvest"}
+    assert all(s > 0 for s in scores) and scores == sorted(scores, reverse=True)
+
+
+def test_mask_restricts_results(shared: Index) -> None:
+    lex = shared.lexical
+    query = "Brenn Vostrik Varro"
+    assert set(article_ids(shared, lex.search(query, 5))) == {"port", "vote", "bank"}
+    reuters = lex.sources == "Reuters"
+    assert set(article_ids(shared, lex.search(query, 5, reuters))) == {"vote", "bank"}
+    only_port = np.asarray(lex.article_ids == "port")
+    assert article_ids(shared, lex.search(query, 5, only_port)) == ["port"]
+    nothing = np.zeros(len(lex), dtype=bool)
+    assert lex.search(query, 5, nothing) == []
+
+
+def test_save_and_load_round_trip(shared: Index) -> None:
+    loaded = load(shared.lexical_dir)
+    assert loaded is not None
+    assert loaded.fingerprint == shared.lexical.fingerprint == fingerprint(shared.articles)
+    assert loaded.ids == shared.lexical.ids
+    for column in ("article_ids", "days", "sources", "authors"):
+        assert getattr(loaded, column).tolist() == getattr(shared.lexical, column).tolist()
+    for query in ("Brenn", "Kestria interest rates", "Ambrel barley", "zzqx"):
+        assert loaded.search(query, 5) == shared.lexical.search(query, 5)
+
+
+def test_changed_collection_is_rebuilt_on_open(fresh: Index) -> None:
+    before = fresh.lexical.fingerprint
+    # Ingest behind the BM25 index's back, as an older version or another process might.
+    index_articles([NEW], fresh.collection, fresh.articles, fresh.embeddings)
+    assert fingerprint(fresh.articles) != before
+    stale = load(fresh.lexical_dir)
+    assert stale is not None and stale.fingerprint == before and stale.search("Quillonby", 5) == []
+
+    reopened = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
+    assert reopened.fingerprint == fingerprint(fresh.articles)
+    assert [str(reopened.article_ids[i]) for i, _ in reopened.search("Quillonby", 5)] == ["ferry"]
+    saved = load(fresh.lexical_dir)
+    assert saved is not None and saved.fingerprint == reopened.fingerprint and len(saved) == len(ARTICLES) + 1
+
+
+def test_ingest_brings_the_index_up_to_date(fresh: Index) -> None:
+    assert fresh.lexical.search("Quillonby", 5) == []
+    fresh.ingest([NEW])
+    assert article_ids(fresh, fresh.lexical.search("Quillonby", 5)) == ["ferry"]
+    changed = replace(NEW, text="The Quillonby ferry was withdrawn for good. Marrowgate got a bus.")
+    fresh.ingest([changed])
+    assert article_ids(fresh, fresh.lexical.search("Marrowgate", 5)) == ["ferry"]
+    assert article_ids(fresh, fresh.lexical.search("Passengers praised crew", 5)) == []
+
+
+@pytest.mark.parametrize("garbage", ["{not json", "", '{"format": 1}'])
+def test_corrupt_chunks_file_is_ignored_and_rebuilt(fresh: Index, garbage: str) -> None:
+    chunks = fresh.lexical_dir / "chunks.json"
+    chunks.write_text(garbage, encoding="utf-8")
+    assert load(fresh.lexical_dir) is None
+    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+    assert json.loads(chunks.read_text(encoding="utf-8"))["fingerprint"] == fingerprint(fresh.articles)
+
+
+@pytest.mark.parametrize("garbage", ["null", "[]"])
+def test_chunks_file_that_is_not_an_object_is_ignored_and_rebuilt(fresh: Index, garbage: str) -> None:
+    (fresh.lexical_dir / "chunks.json").write_text(garbage, encoding="utf-8")
+    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+
+
+def test_empty_bm25_data_file_is_ignored_and_rebuilt(fresh: Index) -> None:
+    data = sorted(fresh.lexical_dir.glob("*.npy"))
+    assert data  # bm25s keeps its sparse score matrix in .npy files
+    data[0].write_bytes(b"")
+    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+
+
+def test_missing_bm25_files_are_rebuilt(fresh: Index) -> None:
+    for path in fresh.lexical_dir.glob("*.npy"):
+        path.unlink()
+    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+
+
+def test_empty_collection_gives_an_empty_index(tmp_path: Path, embeddings) -> None:
+    index = _index(tmp_path, embeddings)
+    assert len(index.lexical) == 0
+    assert index.lexical.search("Brenn", 5) == []
+    assert load(index.lexical_dir) is not None  # saved, so the next open does not rebuild
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def test_matching_is_case_insensitive_and_substring_based() -> None:
+    values = ["Reuters", "Reuters Africa", "Associated Press", "The Ledger", ""]
+    assert matching(values, ["reuters"]) == ["Reuters", "Reuters Africa"]
+    assert matching(values, ["PRESS", "ledg"]) == ["Associated Press", "The Ledger"]
+    assert matching(["Tomas Bell and Ines Okafor", "Ines Okafor", "Mara Quint"], ["okafor"]) == [
+        "Ines Okafor",
+        "Tomas Bell and Ines Okafor",
+    ]
+    assert matching(values, [" reuters "]) == ["Reuters", "Reuters Africa"]
+    assert matching(values, ["bloomberg"]) == []
+    assert matching(values, ["", "  "]) == []  # blank filters match nothing, not everything
+    assert matching(["Reuters", "Reuters"], ["reuters"]) == ["Reuters"]
+
+
+@pytest.mark.parametrize(
+    ("title", "source", "published", "expected"),
+    [
+        ("Port strike", "Ledger", "2017-01-27T10:00:00", "Port strike\nLedger · 2017-01-27\nBody."),
+        ("Port strike", "Ledger", "", "Port strike\nLedger\nBody."),
+        ("Port strike", "", "2017-01-27", "Port strike\n2017-01-27\nBody."),
+        ("", "Ledger", "2017-01-27", "Ledger · 2017-01-27\nBody."),
+        ("Port strike", "", "", "Port strike\nBody."),
+        ("", "", "", "Body."),
+    ],
+)
+def test_contextual_text(title: str, source: str, published: str, expected: str) -> None:
+    assert contextual_text(title, source, published, "Body.") == expected
