@@ -43,7 +43,7 @@ class Settings:
     retriever: str = "hybrid"  # dense (Chroma), bm25, or both fused
     fetch_k: int = 30  # candidates taken from each search before fusion and selection
     date_boost: float = 1.0  # prefer articles from the period a question names ("last week"); 0: off
-    recency: float = 0.0  # prefer articles published shortly before the as-of date (today); 0: off
+    recency: float = 1.0  # prefer articles published shortly before the as-of date (today); 0: off
     rescore: str = "none"  # second stage: re-rank candidates with all-mpnet-base-v2
     mmr: float = 1.0  # maximal marginal relevance lambda: 1.0 off, 0.7 favours diverse passages
     chunk_size: int = 800  # characters, sentence-aligned

@@ -1,5 +1,9 @@
 """BM25 over a collection's chunks, persisted beside the Chroma store and rebuilt whenever ingest changes it.
 
+It also keeps a copy of the chunk vectors: a filtered dense search (an as-of date, a source) is exact and
+takes milliseconds as one matrix product over the allowed rows, where Chroma's filtered HNSW query takes
+160 ms on 40,000 chunks.
+
 Dense MiniLM vectors blur names, numbers and dates ("Hamlin", "XVI", "2023"); BM25 matches them exactly.
 The index keeps each chunk's article, date, source and author so searches can be filtered without Chroma.
 It is rebuilt from the collection itself (seconds for 40,000 chunks), so it can never disagree with it for
@@ -21,12 +25,13 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
+import torch
 from chromadb.api.models.Collection import Collection
 
 from assistant.store import ArticleStore, contextual_text
 
 log = logging.getLogger(__name__)
-FORMAT = 1  # bump when what is indexed or how it is tokenized changes
+FORMAT = 2  # bump when what is indexed or how it is tokenized changes
 _PAGE = 5000
 
 
@@ -51,6 +56,7 @@ class LexicalIndex:
     days: np.ndarray  # int32 YYYYMMDD, 0 when undated
     sources: np.ndarray  # object (str)
     authors: np.ndarray  # object (str)
+    vectors: np.ndarray  # float32, one normalized embedding per chunk
     fingerprint: str
     bm25: bm25s.BM25
     tokenizer: bm25s.tokenization.Tokenizer
@@ -70,6 +76,20 @@ class LexicalIndex:
         found, scores = self.bm25.retrieve(tokens, k=k, show_progress=False, n_threads=1, weight_mask=weights)
         return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
 
+    def nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[int]:
+        """Positions of the ``k`` chunks most similar to ``vector`` (exact cosine), among ``mask`` if given."""
+        allowed = len(self.ids) if mask is None else int(mask.sum())
+        k = min(k, allowed)
+        if k == 0:
+            return []
+        # All rows (cheaper than copying out the allowed ones), in torch: numpy's BLAS threads would fight
+        # the embedder's torch threads for the cores (a 3x slower query on 2 cores, measured).
+        sims = (torch.from_numpy(self.vectors) @ torch.from_numpy(np.ascontiguousarray(vector))).numpy()
+        if mask is not None:
+            sims[~mask] = -np.inf
+        top = np.argpartition(-sims, k - 1)[:k]
+        return [int(i) for i in top[np.argsort(-sims[top], kind="stable")]]
+
 
 def build(collection: Collection, articles: ArticleStore, folder: Path) -> LexicalIndex:
     """Index every chunk of ``collection`` and save the index to ``folder`` (replaced atomically)."""
@@ -78,8 +98,10 @@ def build(collection: Collection, articles: ArticleStore, folder: Path) -> Lexic
     ids: list[str] = []
     texts: list[str] = []
     fields: dict[str, list[object]] = {"article_id": [], "day": [], "source": [], "author": []}
+    vectors: list[np.ndarray] = []
     for offset in range(0, collection.count(), _PAGE):
-        page = collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        page = collection.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
+        vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
         for chunk_id, text, meta in zip(
             page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
         ):
@@ -106,6 +128,7 @@ def build(collection: Collection, articles: ArticleStore, folder: Path) -> Lexic
         days=np.array(fields["day"], dtype=np.int32),
         sources=np.array(fields["source"], dtype=object),
         authors=np.array(fields["author"], dtype=object),
+        vectors=np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32),
         fingerprint=print_,
         bm25=bm25,
         tokenizer=tokenizer,
@@ -132,6 +155,7 @@ def _save(index: LexicalIndex, folder: Path) -> None:
             "authors": index.authors.tolist(),
         }
         (staging / "chunks.json").write_text(json.dumps(chunks), encoding="utf-8")
+        np.save(staging / "vectors.npy", index.vectors)
         old = folder.with_name(f".{folder.name}-old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
@@ -156,6 +180,9 @@ def load(folder: Path) -> LexicalIndex | None:
             tokenizer.load_vocab(str(folder))
         else:
             bm25 = bm25s.BM25()
+        vectors = np.load(folder / "vectors.npy")
+        if len(vectors) != len(chunks["ids"]):
+            return None
     except Exception as exc:  # any damage (truncated arrays, bad JSON): the index is rebuilt from Chroma
         log.warning("Ignoring the BM25 index in %s (%s); it will be rebuilt.", folder, exc)
         return None
@@ -165,6 +192,7 @@ def load(folder: Path) -> LexicalIndex | None:
         days=np.array(chunks["days"], dtype=np.int32),
         sources=np.array(chunks["sources"], dtype=object),
         authors=np.array(chunks["authors"], dtype=object),
+        vectors=vectors,
         fingerprint=chunks["fingerprint"],
         bm25=bm25,
         tokenizer=tokenizer,

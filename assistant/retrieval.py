@@ -79,7 +79,7 @@ class PassageRetriever(BaseRetriever):
     fetch_k: int = 30  # candidates taken from each of dense and BM25 search
     min_relevance: float = 0.0  # cosine similarity below which a passage is not evidence
     date_boost: float = 1.0  # fused-score bonus, in units of a rank-1 hit, for the window the question names
-    recency: float = 0.0  # bonus, in the same units, for articles published just before the as-of date
+    recency: float = 1.0  # bonus, in the same units, for articles published just before the as-of date
     recency_half_life: float = 7.0  # days after which the recency bonus has halved
     rescorer: Embeddings | None = None  # a stronger embedder that re-ranks the fused candidates
     mmr_lambda: float = 1.0  # 1.0: pure relevance; lower trades relevance for diversity
@@ -123,6 +123,14 @@ class PassageRetriever(BaseRetriever):
         return [_to_passage(c) for c in ranked[:k]]
 
     def _dense(self, vector: np.ndarray, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
+        if self.lexical is not None and filter != SearchFilter():
+            # Filtered: exact search over the allowed rows of the in-memory copy (Chroma's filtered HNSW
+            # query is ten times slower); text and metadata are fetched for the winners only.
+            mask = self._mask(filter)
+            for rank, i in enumerate(self.lexical.nearest(vector, self.fetch_k, mask), start=1):
+                c = pool.setdefault(self.lexical.ids[i], _Candidate(self.lexical.ids[i]))
+                c.fused += 1.0 / (RRF_K + rank)
+            return
         n = min(self.fetch_k, self.collection.count())
         if n == 0:
             return

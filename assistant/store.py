@@ -7,11 +7,11 @@ chunks are in Chroma, so an interrupted ingest is finished cleanly by running it
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 

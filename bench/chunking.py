@@ -82,12 +82,15 @@ def evaluate(articles, questions, size, overlap, embedder) -> list[dict]:  # typ
     if embedder is not None:
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
     embed_s = time.perf_counter() - began
-    ranks: dict[str, tuple[list, list]] = {m: ([], []) for m in (["bm25", "dense", "hybrid"] if vectors is not None else ["bm25"])}
+    ranks: dict[str, tuple[list, list]] = {
+        m: ([], []) for m in (["bm25", "dense", "hybrid"] if vectors is not None else ["bm25"])
+    }
     for q in tqdm(questions, desc=f"size {size} overlap {overlap}", file=sys.stderr, mininterval=2):
         mask = (days <= day_number(q.as_of.isoformat())) if q.as_of else np.ones(len(texts), bool)
         tokens = tokenizer.tokenize([q.question], update_vocab=False, return_as="ids", show_progress=False)
-        found, scores = bm25.retrieve(tokens, k=min(30, len(texts)), show_progress=False,
-                                      weight_mask=mask.astype(np.float32))
+        found, scores = bm25.retrieve(
+            tokens, k=min(30, len(texts)), show_progress=False, weight_mask=mask.astype(np.float32)
+        )
         lexical = [int(i) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
         lists = {"bm25": lexical}
         if vectors is not None and embedder is not None:
@@ -108,7 +111,13 @@ def evaluate(articles, questions, size, overlap, embedder) -> list[dict]:  # typ
             ranks[mode][1].append(metrics.first_hit_rank(passages, q.gold, allowed=own))
     out = []
     for mode, (answer, evidence) in ranks.items():
-        row = {"size": size, "overlap": overlap, "mode": mode, "chunks": len(chunks), "embed_s": round(embed_s, 1)}
+        row = {
+            "size": size,
+            "overlap": overlap,
+            "mode": mode,
+            "chunks": len(chunks),
+            "embed_s": round(embed_s, 1),
+        }
         row.update({f"answer@{k}": round(v, 3) for k, v in metrics.hits_at_k(answer, KS).items()})
         row.update({f"evidence@{k}": round(v, 3) for k, v in metrics.hits_at_k(evidence, KS).items()})
         out.append(row)

@@ -79,7 +79,8 @@ class NaiveIndex:
         chunks += self._add(batch)
         seconds = time.perf_counter() - began
         record = {"fingerprint": fingerprint, "seconds": seconds, "chunks": chunks, "articles": articles}
-        self.collection.modify(metadata={**self.built, **record})
+        kept = {k: v for k, v in self.built.items() if not k.startswith("hnsw:")}  # fixed at creation
+        self.collection.modify(metadata={**kept, **record})
         return {**record, "reused": False}
 
     def _add(self, batch: list[Document]) -> int:

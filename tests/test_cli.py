@@ -26,7 +26,7 @@ def invoke(runner, *args):
 def test_console_script_has_help_for_every_subcommand():
     exe = shutil.which("assistant", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert exe, "the 'assistant' console script is not installed: pip install -e ."
-    for sub in ([], ["ingest"], ["ask"], ["stats"], ["ui"], ["setup-model"]):
+    for sub in ([], ["ingest"], ["ask"], ["stats"], ["ui"], ["setup-model"], ["eval"]):
         out = subprocess.run([exe, *sub, "--help"], capture_output=True, text=True, check=True).stdout
         assert "Usage: assistant" in out
 
@@ -69,6 +69,31 @@ def test_ingest_ask_stats_end_to_end(runner, tmp_path):
     answer = json.loads(out.stdout)
     assert not answer["declined"]
     assert answer["citations"][0]["title"] == question["article_title"]
+
+    ask = [
+        "ask",
+        question["question"],
+        "--data-dir",
+        data,
+        "--collection",
+        "cli",
+        "--llm",
+        "extractive",
+        "--json",
+    ]
+    source = answer["citations"][0]["source"]
+    filtered = json.loads(invoke(runner, *ask, "--source", source.lower()).stdout)
+    assert filtered["passages"] and {p["source"] for p in filtered["passages"]} == {source}
+    unknown = runner.invoke(main, [str(a) for a in ask] + ["--source", "no-such-source"])
+    assert unknown.exit_code == 1
+    assert "No article has a source matching no-such-source" in unknown.output
+    assert source in unknown.output  # the message lists the sources there are
+    future = json.loads(invoke(runner, *ask, "--since", "2090-01-01").stdout)
+    assert future["declined"] and future["passages"] == []
+    backwards = runner.invoke(
+        main, [str(a) for a in ask] + ["--since", "2020-02-01", "--until", "2020-01-01"]
+    )
+    assert backwards.exit_code == 1 and "since 2020-02-01 is after until 2020-01-01" in backwards.output
 
 
 def test_unknown_collection_setting_is_a_readable_error(runner, tmp_path):

@@ -27,6 +27,9 @@ def test_openai_key_comes_from_the_conventional_variable_and_is_not_printed():
         ({"llm": "gpt9"}, "llm must be one of"),
         ({"k": 30, "fetch_k": 10}, "fetch_k (10) must be at least k (30)"),
         ({"collection": "bad name!"}, "not valid"),
+        ({"retriever": "sparse"}, "retriever must be one of dense, bm25, hybrid"),
+        ({"rescore": "bert"}, "rescore must be one of none, mpnet"),
+        ({"mmr": 1.5}, "mmr must be between 0 and 1"),
     ],
 )
 def test_bad_values_name_the_setting(overrides, message):
@@ -37,3 +40,8 @@ def test_bad_values_name_the_setting(overrides, message):
 def test_bad_number_in_environment_names_the_variable():
     with pytest.raises(ConfigError, match="ASSISTANT_K='many'"):
         settings_from_env({"ASSISTANT_K": "many"})
+
+
+def test_float_settings_come_from_the_environment():
+    s = settings_from_env({"ASSISTANT_RECENCY": "0", "ASSISTANT_MMR": "0.7", "ASSISTANT_RETRIEVER": "bm25"})
+    assert (s.recency, s.mmr, s.retriever) == (0.0, 0.7, "bm25")

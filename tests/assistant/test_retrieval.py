@@ -322,8 +322,6 @@ def test_unknown_author_is_refused_naming_the_known_ones(news: Index) -> None:
     assert "Mara Quint" in str(raised.value)
 
 
-
-
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_configured_retriever_matches_sources_case_insensitively(news: Index, mode: str) -> None:
     r = make_retriever(replace(news.settings, retriever=mode), news)

