@@ -22,6 +22,7 @@ _EXPORTS = {
     "AssistantError": "assistant.errors",
     "build_assistant": "assistant.factory",
     "open_index": "assistant.factory",
+    "SearchFilter": "assistant.retrieval",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -153,7 +153,7 @@ def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) ->
     settings = make_settings(**flags)
     field_map = FieldMap.from_spec(fields) if fields else FieldMap()
     index = open_index(settings)
-    bar = tqdm(desc="Ingesting", unit=" articles", file=sys.stderr, dynamic_ncols=True, disable=None)
+    bar = tqdm(desc="Ingesting", unit=" articles", file=sys.stderr, dynamic_ncols=True, mininterval=2)
 
     def progress(r: IngestReport) -> None:
         bar.n = r.articles + r.unchanged

@@ -209,7 +209,7 @@ def _load_rtqa(path: Path) -> Dataset:
         name="realtimeqa",
         path=path,
         questions=questions,
-        baselines=_rtqa_baselines(path / "baseline_results", questions),
+        baselines=rtqa_baselines(path / "baseline_results", questions),
         fingerprint=_fingerprint("realtimeqa", path, gcs_files),
     )
 
@@ -273,7 +273,7 @@ def _rtqa_corpus(path: Path) -> Iterator[Article | LoadError | Skipped]:
 _BASELINE_FILE = re.compile(r"(?P<week>.+?)_qa_(?P<system>(?:closed|open)_.+?)(?P<gen>_gen)?\.jsonl")
 
 
-def _rtqa_baselines(folder: Path, questions: list[EvalQuestion]) -> list[Baseline]:
+def rtqa_baselines(folder: Path, questions: list[EvalQuestion]) -> list[Baseline]:
     """Choice accuracy and free-text exact match of the paper's systems on ``questions`` (missing = wrong)."""
     predictions: dict[tuple[str, bool], dict[str, Any]] = {}  # (system, gen) -> question id -> prediction
     for file in sorted(folder.glob("*_qa_*.jsonl")) if folder.is_dir() else []:

@@ -31,7 +31,7 @@ from assistant.factory import Index, build_assistant, make_retriever, open_index
 from assistant.prompts import BRIEF_TASK, SYSTEM, choice_task
 from assistant.retrieval import SearchFilter
 from eval import metrics
-from eval.datasets import Dataset, EvalQuestion, select
+from eval.datasets import Baseline, Dataset, EvalQuestion, rtqa_baselines, select
 from eval.naive import NaiveIndex
 from ingest.article import Article
 from ingest.index import IngestReport
@@ -135,7 +135,7 @@ def run(dataset: Dataset, base: Settings, options: RunOptions, out_dir: Path) ->
         "limit": options.limit,
         "seed": options.seed,
         "questions": len(questions),
-        "baselines": [b.__dict__ for b in dataset.baselines],
+        "baselines": [b.__dict__ for b in baselines_for(dataset, questions)],
         "judge": None,
         "settings": _jsonable(base.__dict__),
         "configs": [],
@@ -154,6 +154,15 @@ def run(dataset: Dataset, base: Settings, options: RunOptions, out_dir: Path) ->
     report = write_report(results, out_dir)
     print(f"\nWrote {out_dir / 'results.json'} and {report}", file=sys.stderr)
     return results
+
+
+def baselines_for(dataset: Dataset, questions: list[EvalQuestion]) -> list[Baseline]:
+    """The dataset's baselines, re-scored on just the questions asked when a run asks fewer (RealTime QA's
+    systems' predictions are per question; published figures cannot be re-scored and are kept as they are)."""
+    if dataset.name != "realtimeqa" or len(questions) == len(dataset.questions):
+        return dataset.baselines
+    rescored = rtqa_baselines(dataset.path / "baseline_results", questions)
+    return rescored + [b for b in dataset.baselines if b.metric not in {r.metric for r in rescored}]
 
 
 def evaluate(

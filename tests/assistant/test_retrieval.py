@@ -358,8 +358,15 @@ def test_last_week_asked_in_april_finds_the_april_summit(news: Index, mode: str)
 @pytest.mark.parametrize("mode", MODES)
 def test_without_date_boost_the_better_match_wins(news: Index, mode: str) -> None:
     after_june = SearchFilter(as_of=date(2023, 6, 20))
-    ranked = ids(retriever(news, mode, date_boost=0.0).search(SUMMIT, filter=after_june))
+    ranked = ids(retriever(news, mode, date_boost=0.0, recency=0.0).search(SUMMIT, filter=after_june))
     assert ranked.index("summit-apr") < ranked.index("summit-jun")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_recency_alone_prefers_the_article_from_the_days_before_the_question(news: Index, mode: str) -> None:
+    after_june = SearchFilter(as_of=date(2023, 6, 20))
+    ranked = ids(retriever(news, mode, date_boost=0.0, recency=1.0).search(SUMMIT, filter=after_june))
+    assert ranked.index("summit-jun") < ranked.index("summit-apr")
 
 
 # --- one copy of each text, relevance floor, diversity -----------------------------------------------

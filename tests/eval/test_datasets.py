@@ -176,7 +176,7 @@ def test_rtqa_corpus_dedups_urls_across_weeks(rtqa: Path) -> None:
     assert evidence == {a.id for a in found}
 
 
-def test_rtqa_baselines(rtqa: Path) -> None:
+def testrtqa_baselines(rtqa: Path) -> None:
     data = load_dataset("realtimeqa", rtqa)
     computed = {(b.name, b.metric): b for b in data.baselines if b.n == 4}
     assert set(computed) == {
@@ -429,7 +429,7 @@ def test_real_rtqa_questions(real_rtqa: Dataset) -> None:
     assert sum(bool(q.evidence_ids) for q in questions) == 334  # 56 questions have no search results
 
 
-def test_real_rtqa_baselines(real_rtqa: Dataset) -> None:
+def test_realrtqa_baselines(real_rtqa: Dataset) -> None:
     got = {(b.name, b.metric): round(b.value, 3) for b in real_rtqa.baselines if b.n == 390}
     assert got["GPT-3 + web search", "choice_accuracy"] == 0.590
     assert got["GPT-3 closed-book", "choice_accuracy"] == 0.456

@@ -24,7 +24,7 @@ def sample_run(tmp_path_factory, embeddings):
     data = tmp_path_factory.mktemp("eval-data")
     out = tmp_path_factory.mktemp("eval-out")
     settings = Settings(data_dir=data, llm="extractive")
-    options = RunOptions(configs=["dense", "bm25", "hybrid"], answer_configs=["hybrid"])
+    options = RunOptions(configs=["naive", "dense", "bm25", "hybrid"], answer_configs=["hybrid"])
     results = run(load_dataset("sample"), settings, options, out)
     return results, out, data
 
@@ -32,14 +32,19 @@ def sample_run(tmp_path_factory, embeddings):
 def test_every_configuration_is_scored_and_reported(sample_run):
     results, out, _ = sample_run
     names = [c["name"] for c in results["configs"]]
-    assert names == ["dense", "bm25", "hybrid"]
+    assert names == ["naive", "dense", "bm25", "hybrid"]
     for config in results["configs"]:
         r = config["retrieval"]
         assert r["evidence_hit"]["5"] >= 0.9, config["name"]  # the sample's questions name their articles
         assert r["answer_hit"] is None  # sample golds are scored by evidence, not by answer text
         assert r["latency_ms"]["n"] == 24  # the 6 unanswerable questions have no evidence to find
         assert config["ingest"]["chunks"] > 0
-    assert [c["ingest"]["reused"] for c in results["configs"]] == [False, True, True]
+    assert [c["ingest"]["reused"] for c in results["configs"]] == [
+        False,
+        False,
+        True,
+        True,
+    ]  # naive: own index
     saved = json.loads((out / "results.json").read_text())
     assert saved["questions"] == 30 and saved["environment"]["cpus"]
     report = (out / "report.md").read_text()
@@ -50,11 +55,11 @@ def test_every_configuration_is_scored_and_reported(sample_run):
 
 def test_answers_are_scored_against_gold_and_unanswerable_questions_declined(sample_run):
     results, _, _ = sample_run
-    answers = results["configs"][2]["answers"]
+    answers = results["configs"][3]["answers"]
     assert answers["backend"] == "extractive"
     assert answers["declined_unanswerable"] == 1.0
     assert answers["accuracy"] >= 0.7
-    rows = {r["id"]: r for r in results["configs"][2]["rows"]}
+    rows = {r["id"]: r for r in results["configs"][3]["rows"]}
     assert rows["q01"]["answer"]["correct"] is True  # "38 container ships"
     assert "38 container ships" in rows["q01"]["answer"]["text"]
     assert rows["q29"]["answer"]["declined"] is True
@@ -69,7 +74,7 @@ def test_a_second_run_takes_answers_from_the_cache(sample_run, tmp_path):
     settings = Settings(data_dir=data, llm="extractive")
     again = run(load_dataset("sample"), settings, RunOptions(["hybrid"], ["hybrid"]), tmp_path)
     assert cache_files[0].read_text() == before  # nothing re-asked, nothing appended
-    assert again["configs"][0]["answers"]["accuracy"] == sample_run[0]["configs"][2]["answers"]["accuracy"]
+    assert again["configs"][0]["answers"]["accuracy"] == sample_run[0]["configs"][3]["answers"]["accuracy"]
 
 
 def test_cache_ignores_the_half_written_line_of_a_killed_run(tmp_path):
@@ -97,7 +102,7 @@ def test_a_killed_run_resumes_without_re_asking(tmp_path):
         "--llm",
         "extractive",
         "--config",
-        "hybrid",
+        "default",
         "--out",
         str(tmp_path / "out"),
     ]
@@ -123,3 +128,29 @@ def test_a_killed_run_resumes_without_re_asking(tmp_path):
     ids = [json.loads(line)["id"] for line in lines if line.endswith("}")]
     assert len(ids) == len(set(ids)) == 30  # every question answered exactly once across both runs
     assert json.loads((tmp_path / "out" / "results.json").read_text())["configs"][0]["answers"]["n"] == 30
+
+
+def test_the_naive_baseline_index_is_reused_while_the_corpus_is_unchanged(sample_run, embeddings):
+    from eval.naive import NaiveIndex
+
+    _, _, data = sample_run
+    naive = NaiveIndex(data, "sample-naive-langchain", embeddings)
+    record = naive.build(load_dataset("sample").corpus(), load_dataset("sample").fingerprint)
+    assert record["reused"] is True and record["chunks"] == naive.collection.count() > 0
+    hits = naive.search("How many vessels were left waiting at anchor during the Velmora dock stoppage?", 3)
+    assert hits[0].title.startswith("Dockworkers Halt Cargo at Port of Velmora") and hits[0].article_id
+
+
+def test_a_limited_run_scores_the_baselines_on_the_same_questions():
+    from eval.datasets import select
+    from eval.run import baselines_for
+    from tests.conftest import shared_data
+
+    dataset = load_dataset("realtimeqa", shared_data("realtimeqa-2023q1"))
+    subset = select(dataset.questions, 30, seed=0)
+    by_name = {(b.name, b.metric): b for b in baselines_for(dataset, subset)}
+    web = by_name[("GPT-3 + web search", "choice_accuracy")]
+    assert web.n == 30 and web.value != pytest.approx(0.590, abs=1e-3)
+    assert by_name[("naive LangChain recipe (measured)", "answer_hit@5")].n == 390  # not re-scorable: kept
+    full = {(b.name, b.metric): b for b in baselines_for(dataset, dataset.questions)}
+    assert full[("GPT-3 + web search", "choice_accuracy")].value == pytest.approx(0.590, abs=1e-3)
