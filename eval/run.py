@@ -501,9 +501,30 @@ def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: A
         },
         "backend": assistant.backend,
         "prompts": [SYSTEM, BRIEF_TASK, choice_task(["x"])],
+        "code": _answer_code_digest(),
     }
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return f"{preset.name}-{assistant.backend.replace(':', '-')}-{digest}"
+
+
+def _answer_code_digest() -> str:
+    """The answering code itself: a change to retrieval, prompts, verification or the extractive answerer
+    must not be hidden by answers cached before it."""
+    import assistant
+
+    folder = Path(assistant.__file__).parent
+    digest = hashlib.sha256()
+    for name in (
+        "retrieval.py",
+        "lexical.py",
+        "dates.py",
+        "prompts.py",
+        "citations.py",
+        "extractive.py",
+        "chain.py",
+    ):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 # --- citations -----------------------------------------------------------------------------------------
