@@ -687,13 +687,18 @@ def plot_by_type(results: Mapping[str, Any], path: Path) -> Path | None:
                 linestyle=styles[j % 3],
                 label=f"{b.get('name')} (overall accuracy, baseline)",
             )
+    finish_bars(ax, "question type", "accuracy", f"Accuracy by question type: {results.get('dataset')}")
+    return save(fig, path)
+
+
+def finish_bars(ax: Any, xlabel: str, ylabel: str, title: str) -> None:
+    """Shared frame of the bar plots: 0..1 scale, labels, legend outside, horizontal grid."""
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("question type")
-    ax.set_ylabel("accuracy")
-    ax.set_title(f"Accuracy by question type: {results.get('dataset')}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
     ax.grid(alpha=0.3, axis="y")
-    return save(fig, path)
 
 
 def plot_answers(results: Mapping[str, Any], path: Path) -> Path | None:
@@ -717,12 +722,7 @@ def plot_answers(results: Mapping[str, Any], path: Path) -> Path | None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6.0, 2.2 * len(groups) + 2), 4.5))
     grouped_bars(ax, groups, series)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("metric")
-    ax.set_ylabel("share of questions")
-    ax.set_title(f"Answer quality: {results.get('dataset')}")
-    ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
-    ax.grid(alpha=0.3, axis="y")
+    finish_bars(ax, "metric", "share of questions", f"Answer quality: {results.get('dataset')}")
     return save(fig, path)
 
 

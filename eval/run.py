@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import platform
+import re
 import resource
 import sys
 import time
@@ -375,9 +377,8 @@ def score_answers(
         if record is None:
             record = ask(assistant, q, preset, settings)
             cache.put(q.id, record)
-        _ANSWERS[(preset.name, q.id)] = record["answer"]
         row["answer"] = score_answer(dataset, q, record)
-    return summarize_answers(dataset, questions, rows, assistant.backend)
+    return {**summarize_answers(dataset, questions, rows, assistant.backend), "cache": str(cache.path)}
 
 
 def ask(assistant: Assistant, q: EvalQuestion, preset: Preset, settings: Settings) -> dict[str, Any]:
@@ -552,14 +553,15 @@ def judge_citations(results: dict[str, Any], base: Settings) -> dict[str, Any] |
             validation = {"model": judge.name, **v.to_dict()}
             validation_cache.write_text(json.dumps(validation))
         for config in configs:
-            cache = AnswerCache(
-                folder, f"{results['dataset']}-{config['name']}-v{JUDGE_VERSION}-{judge.name}"
-            )
+            # Judgments are keyed by the answers they judge: new answers are never given old verdicts.
+            answer_cache = Path(config["answers"]["cache"])
+            answers = AnswerCache(answer_cache.parent, answer_cache.stem)
+            cache = AnswerCache(folder, f"{answer_cache.stem}-judge-v{JUDGE_VERSION}-{judge.name}")
             judgments: list[metrics.SentenceJudgment] = []
             for row in tqdm(config["rows"], desc=f"Judging {config['name']}", file=sys.stderr, mininterval=2):
                 record = cache.get(row["id"])
                 if record is None:
-                    answer = _answer_from_row(results, config, row)
+                    answer = _answer(answers.get(row["id"]))
                     found = judge.judge_answer(answer) if answer else []
                     record = {"judgments": [j.__dict__ for j in found]}
                     cache.put(row["id"], record)
@@ -574,11 +576,9 @@ def judge_citations(results: dict[str, Any], base: Settings) -> dict[str, Any] |
     return validation
 
 
-_ANSWERS: dict[tuple[str, str], dict[str, Any]] = {}  # (config, question id) -> Answer.to_dict(), this run
-
-
-def _answer_from_row(results: dict[str, Any], config: dict[str, Any], row: dict[str, Any]) -> Answer | None:
-    a = _ANSWERS.get((config["name"], row["id"]))
+def _answer(record: dict[str, Any] | None) -> Answer | None:
+    """The cached answer as an ``Answer`` for the judge; None when there is nothing to judge."""
+    a = record["answer"] if record else None
     if a is None or a["declined"]:
         return None
     return Answer(
@@ -608,8 +608,6 @@ def _empty_index(settings: Settings) -> Index:
 
 
 def _uncited(text: str) -> str:
-    import re
-
     return re.sub(r"\[\d+(?:\s*,\s*\d+)*\]", " ", text)
 
 
@@ -622,8 +620,6 @@ def _mean(values: list[Any]) -> float:
 
 
 def environment() -> dict[str, Any]:
-    import os
-
     packages = {}
     for name in ("chromadb", "langchain-core", "sentence-transformers", "torch", "bm25s", "xllamacpp"):
         try:

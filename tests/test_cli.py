@@ -54,8 +54,7 @@ def test_ingest_ask_stats_end_to_end(runner, tmp_path):
     assert again["articles"] == 0 and again["unchanged"] == report["articles"]
 
     question = json.loads((SAMPLE / "questions.jsonl").read_text().splitlines()[0])
-    out = invoke(
-        runner,
+    ask = [
         "ask",
         question["question"],
         "--data-dir",
@@ -65,7 +64,8 @@ def test_ingest_ask_stats_end_to_end(runner, tmp_path):
         "--llm",
         "extractive",
         "--json",
-    )
+    ]
+    out = invoke(runner, *ask)
     answer = json.loads(out.stdout)
     assert not answer["declined"]
     assert answer["citations"][0]["title"] == question["article_title"]
