@@ -20,6 +20,7 @@ from assistant.store import (
     index_format,
     mark_index_format,
     open_article_store,
+    open_client,
     open_collection,
 )
 from ingest.article import Article, LoadError
@@ -83,6 +84,11 @@ def open_index(settings: Settings) -> Index:
     collection = open_collection(settings.data_dir, settings.collection, settings.embedding_model)
     articles = open_article_store(settings.data_dir, settings.collection)
     return Index(collection, articles, embeddings, settings)
+
+
+def list_collections(settings: Settings) -> list[str]:
+    """Names of the collections in the configured store, sorted (the UI's collection picker)."""
+    return sorted(c.name for c in open_client(settings.data_dir).list_collections())
 
 
 def make_retriever(settings: Settings, index: Index) -> PassageRetriever:

@@ -20,6 +20,16 @@ from ingest.chunk import Chunk, split_article
 from ingest.load import Skipped
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What ingest did with one article (or one file it could not read): for the per-file summary."""
+
+    path: str
+    status: str  # "added" | "updated" | "unchanged" | "removed" | "skipped" | "error"
+    title: str = ""
+    reason: str = ""
+
+
 @dataclass
 class IngestReport:
     added: int = 0
@@ -29,6 +39,7 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     seconds: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list)
 
     @property
     def articles(self) -> int:
@@ -93,16 +104,19 @@ def index_articles(
     for item in items:
         if isinstance(item, LoadError):
             report.errors.append(item)
+            report.outcomes.append(Outcome(item.path, "error", reason=item.reason))
         elif isinstance(item, Skipped):
             report.skipped.append(item)
+            report.outcomes.append(Outcome(item.path, "skipped", reason=item.reason))
         elif item.id in seen:
-            report.skipped.append(
-                Skipped(item.path, f"same article as another one in this run (id {item.id})")
-            )
+            reason = f"same article as another one in this run (id {item.id})"
+            report.skipped.append(Skipped(item.path, reason))
+            report.outcomes.append(Outcome(item.path, "skipped", item.title, reason))
         else:
             seen.add(item.id)
             if current.get(item.id) == item.content_hash:
                 report.unchanged += 1
+                report.outcomes.append(Outcome(item.path, "unchanged", item.title))
             else:
                 chunks = split_article(item, chunk_size, overlap)
                 batch.append((item, chunks))
@@ -140,9 +154,11 @@ def _write(
         )
     for article, article_chunks in batch:
         articles.put(article, len(article_chunks))
-        if article.id in known:
+        status = "updated" if article.id in known else "added"
+        if status == "updated":
             report.updated += 1
         else:
             report.added += 1
+        report.outcomes.append(Outcome(article.path, status, article.title))
         known[article.id] = article.content_hash
         report.chunks += len(article_chunks)
