@@ -239,7 +239,9 @@ def stats(as_json: bool, **flags: Any) -> None:
     from assistant.store import open_article_store
 
     settings = make_settings(**flags)
-    articles, chunks = open_article_store(settings.data_dir, settings.collection).counts()
+    articles, chunks = open_article_store(
+        settings.data_dir, settings.collection, settings.chroma_url
+    ).counts()
     data = {
         "collection": settings.collection,
         "data_dir": str(settings.data_dir),

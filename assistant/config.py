@@ -20,6 +20,7 @@ LLM_PROFILES = ("default", "fast", "tiny")
 EMBEDDING_MODELS = ("minilm", "mpnet")
 RETRIEVERS = ("dense", "bm25", "hybrid")
 RESCORERS = ("none", "mpnet")
+EMBED_PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def _default_models_dir() -> Path:
@@ -32,6 +33,11 @@ class Settings:
     data_dir: Path = Path("data")
     collection: str = "articles"
     embedding_model: str = "minilm"
+    # "auto": bfloat16 where the CPU computes it natively (AMX / AVX512-BF16: 2.3x faster, cosine 0.99997
+    # to float32), else float32.
+    embed_precision: str = "auto"
+    chroma_url: str = ""  # a Chroma server (http://host:8000) instead of the store embedded in data_dir
+    max_file_mb: float = 25.0  # larger single-article files (txt, md, html, pdf, json) are refused
     # "auto": the local model when it has been set up (``assistant setup-model``), else extractive.
     llm: str = "auto"
     llm_profile: str = "default"
@@ -60,6 +66,14 @@ class Settings:
         _check_choice("llm", self.llm, LLM_BACKENDS)
         _check_choice("llm_profile", self.llm_profile, LLM_PROFILES)
         _check_choice("embedding_model", self.embedding_model, EMBEDDING_MODELS)
+        _check_choice("embed_precision", self.embed_precision, EMBED_PRECISIONS)
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"chroma_url must be an http(s) URL such as http://127.0.0.1:8000. Currently, it is "
+                f"{self.chroma_url!r}."
+            )
+        if self.max_file_mb <= 0:
+            raise ConfigError(f"max_file_mb must be greater than 0. Currently, it is {self.max_file_mb}.")
         _check_choice("retriever", self.retriever, RETRIEVERS)
         _check_choice("rescore", self.rescore, RESCORERS)
         if not 0.0 <= self.mmr <= 1.0:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -18,13 +19,15 @@ from assistant.store import (
     INDEX_FORMAT,
     ArticleStore,
     index_format,
+    is_record_collection,
     mark_index_format,
     open_article_store,
     open_client,
     open_collection,
+    writer_lock,
 )
 from ingest.article import Article, LoadError
-from ingest.index import IngestReport, index_articles
+from ingest.index import IngestReport, index_articles, prune
 from ingest.load import Skipped
 
 
@@ -50,51 +53,68 @@ class Index:
         self,
         items: Iterable[Article | LoadError | Skipped],
         on_progress: Callable[[IngestReport], None] | None = None,
+        *,
+        strict: bool = False,
+        prune_under: Sequence[str | Path] = (),
     ) -> IngestReport:
         """Index ``items`` (incrementally), then bring the BM25 index up to date.
 
+        ``prune_under`` removes stored articles from under those files and folders whose files are gone.
         A collection built by an older version is re-embedded whole, and marked current only once done.
+        In the embedded store one process writes at a time; a second one gets ``StoreBusyError``.
         """
         s = self.settings
-        index = partial(
-            index_articles,
-            collection=self.collection,
-            articles=self.articles,
-            embeddings=self.embeddings,
-            chunk_size=s.chunk_size,
-            overlap=s.chunk_overlap,
-            on_progress=on_progress,
-        )
-        migrated = None
-        if index_format(self.collection) < INDEX_FORMAT:  # re-embed what is stored, then take the new items
-            migrated = index(self.articles.all(), reindex=True)
-            mark_index_format(self.collection)
-        report = index(items)
-        if migrated is not None:
-            report.updated += migrated.updated
-            report.chunks += migrated.chunks
-            report.unchanged = max(0, report.unchanged - migrated.updated)
-        self.__dict__.pop("lexical", None)
-        _ = self.lexical  # rebuilt here, not on the first question
+        lock = contextlib.nullcontext() if s.chroma_url else writer_lock(s.data_dir, "assistant ingest")
+        with lock:
+            index = partial(
+                index_articles,
+                collection=self.collection,
+                articles=self.articles,
+                embeddings=self.embeddings,
+                chunk_size=s.chunk_size,
+                overlap=s.chunk_overlap,
+                on_progress=on_progress,
+            )
+            migrated = None
+            if index_format(self.collection) < INDEX_FORMAT:  # re-embed what is stored, then the new items
+                migrated = index(self.articles.all(), reindex=True)
+                mark_index_format(self.collection)
+            report = index(items, strict=strict)
+            if migrated is not None:
+                report.updated += migrated.updated
+                report.chunks += migrated.chunks
+                report.embedded += migrated.embedded
+                report.unchanged = max(0, report.unchanged - migrated.updated)
+            if prune_under and not report.stopped:
+                prune(report, prune_under, self.collection, self.articles)
+            self.__dict__.pop("lexical", None)
+            _ = self.lexical  # rebuilt here, not on the first question
         return report
 
 
 def open_index(settings: Settings) -> Index:
-    embeddings = LocalEmbeddings(settings.embedding_model, models_dir=settings.models_dir)
-    collection = open_collection(settings.data_dir, settings.collection, settings.embedding_model)
-    articles = open_article_store(settings.data_dir, settings.collection)
+    embeddings = LocalEmbeddings(
+        settings.embedding_model, models_dir=settings.models_dir, precision=settings.embed_precision
+    )
+    collection = open_collection(
+        settings.data_dir, settings.collection, settings.embedding_model, settings.chroma_url
+    )
+    articles = open_article_store(settings.data_dir, settings.collection, settings.chroma_url)
     return Index(collection, articles, embeddings, settings)
 
 
 def list_collections(settings: Settings) -> list[str]:
     """Names of the collections in the configured store, sorted (the UI's collection picker)."""
-    return sorted(c.name for c in open_client(settings.data_dir).list_collections())
+    names = (c.name for c in open_client(settings.data_dir, settings.chroma_url).list_collections())
+    return sorted(n for n in names if not is_record_collection(n))
 
 
 def make_retriever(settings: Settings, index: Index) -> PassageRetriever:
     rescorer = None
     if settings.rescore == "mpnet":
-        rescorer = LocalEmbeddings("mpnet", models_dir=settings.models_dir)
+        rescorer = LocalEmbeddings(
+            "mpnet", models_dir=settings.models_dir, precision=settings.embed_precision
+        )
     return PassageRetriever(
         collection=index.collection,
         embeddings=index.embeddings,

@@ -1,21 +1,32 @@
-"""Where articles live: a Chroma collection of chunk vectors and an SQLite table of whole cleaned articles.
+"""Where articles live: a Chroma collection of chunk vectors, and a record of the whole cleaned articles.
 
-The article table is also the record of what was indexed: an article row is written only after all its
-chunks are in Chroma, so an interrupted ingest is finished cleanly by running it again.
+The article record is also the record of what was indexed: an article row is written only after all its
+chunks are in Chroma, and a pending log names the articles whose chunks are being changed, so an
+interrupted ingest is finished cleanly by running it again (see ingest/index.py).
+
+Two stores, one interface: embedded (Chroma's ``PersistentClient`` in the data directory, articles in an
+SQLite file beside it), or a Chroma server (``chroma_url``), which then holds the article record too, in
+two more collections, so every machine that uses the server sees the same articles.
 """
 
 from __future__ import annotations
 
+import fcntl
+import itertools
+import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from assistant.errors import ConfigError, StoreError
@@ -36,6 +47,11 @@ CREATE TABLE IF NOT EXISTS articles (
     text TEXT NOT NULL,
     PRIMARY KEY (collection, id)
 );
+CREATE TABLE IF NOT EXISTS pending (
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+);
 """
 _ARTICLE_FIELDS = ("id", "title", "source", "url", "author", "published", "path")
 
@@ -53,8 +69,64 @@ class StoredArticle:
     chunks: int
 
 
-class ArticleStore:
+class ArticleStore(ABC):
     """Whole cleaned articles by id, per collection; the text every citation offset refers to."""
+
+    collection: str
+
+    @abstractmethod
+    def content_hashes(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def put_many(self, items: Sequence[tuple[Article, int]]) -> None:
+        """Record articles (with their chunk counts) and clear their pending mark."""
+
+    def put(self, article: Article, chunks: int) -> None:
+        self.put_many([(article, chunks)])
+
+    @abstractmethod
+    def delete(self, ids: Iterable[str]) -> None: ...
+
+    @abstractmethod
+    def article(self, article_id: str) -> Article | None: ...
+
+    def text(self, article_id: str) -> str | None:
+        found = self.article(article_id)
+        return None if found is None else found.text
+
+    @abstractmethod
+    def get(self, article_id: str) -> StoredArticle | None: ...
+
+    @abstractmethod
+    def list(self, limit: int | None = None) -> list[StoredArticle]:
+        """Newest first."""
+
+    @abstractmethod
+    def all(self) -> Iterator[Article]:
+        """Every stored article, whole (to re-index them without their source files)."""
+
+    @abstractmethod
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks) in this collection."""
+
+    def known(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are recorded."""
+        ids = set(ids)
+        return ids & set(self.content_hashes()) if ids else set()
+
+    @abstractmethod
+    def pending(self) -> set[str]:
+        """Articles whose chunks a run began to change and did not finish."""
+
+    @abstractmethod
+    def mark_pending(self, ids: Iterable[str]) -> None: ...
+
+    @abstractmethod
+    def clear_pending(self, ids: Iterable[str]) -> None: ...
+
+
+class SqliteArticleStore(ArticleStore):
+    """The embedded store's article record: one SQLite file in the data directory, for every collection."""
 
     def __init__(self, path: Path, collection: str) -> None:
         self.path = path
@@ -85,12 +157,16 @@ class ArticleStore:
             )
             return dict(rows.fetchall())
 
-    def put(self, article: Article, chunks: int) -> None:
-        row = (self.collection, *(getattr(article, f) for f in _ARTICLE_FIELDS), article.content_hash, chunks)
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, article.text),
+    def put_many(self, items: Sequence[tuple[Article, int]]) -> None:
+        rows = [
+            (self.collection, *(getattr(a, f) for f in _ARTICLE_FIELDS), a.content_hash, n, a.text)
+            for a, n in items
+        ]
+        with self._connect() as db:  # one transaction: the rows and the end of their pending mark
+            db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(
+                "DELETE FROM pending WHERE collection = ? AND id = ?",
+                [(self.collection, a.id) for a, _ in items],
             )
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -99,12 +175,29 @@ class ArticleStore:
                 "DELETE FROM articles WHERE collection = ? AND id = ?", [(self.collection, i) for i in ids]
             )
 
-    def text(self, article_id: str) -> str | None:
+    def article(self, article_id: str) -> Article | None:
         with self._connect() as db:
             row = db.execute(
-                "SELECT text FROM articles WHERE collection = ? AND id = ?", (self.collection, article_id)
+                "SELECT id, title, text, source, url, author, published, path FROM articles "
+                "WHERE collection = ? AND id = ?",
+                (self.collection, article_id),
             ).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else Article(*row)
+
+    def pending(self) -> set[str]:
+        with self._connect() as db:
+            rows = db.execute("SELECT id FROM pending WHERE collection = ?", (self.collection,))
+            return {str(r[0]) for r in rows.fetchall()}
+
+    def mark_pending(self, ids: Iterable[str]) -> None:
+        with self._connect() as db:
+            db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)", [(self.collection, i) for i in ids])
+
+    def clear_pending(self, ids: Iterable[str]) -> None:
+        with self._connect() as db:
+            db.executemany(
+                "DELETE FROM pending WHERE collection = ? AND id = ?", [(self.collection, i) for i in ids]
+            )
 
     def get(self, article_id: str) -> StoredArticle | None:
         with self._connect() as db:
@@ -187,13 +280,15 @@ def mark_index_format(collection: chromadb.Collection) -> None:
     collection.modify(metadata={**(collection.metadata or {}), "index_format": INDEX_FORMAT})
 
 
-def open_collection(data_dir: Path, collection: str, embedding_model: str) -> chromadb.Collection:
+def open_collection(
+    data_dir: Path, collection: str, embedding_model: str, url: str = ""
+) -> chromadb.Collection:
     """The Chroma collection (cosine space) for ``collection``, created on first use.
 
     The embedding model is recorded in the collection's metadata; opening it with another model is refused,
     since its vectors would not be comparable.
     """
-    client = open_client(data_dir)
+    client = open_client(data_dir, url)
     try:
         coll = client.get_or_create_collection(
             collection,
@@ -201,7 +296,7 @@ def open_collection(data_dir: Path, collection: str, embedding_model: str) -> ch
             configuration={"hnsw": {"space": "cosine"}},
         )
     except Exception as exc:  # chromadb raises many types; all mean the store is unusable
-        raise StoreError(f"Cannot open collection {collection!r} in {data_dir}: {exc}") from exc
+        raise StoreError(f"Cannot open collection {collection!r} in {url or data_dir}: {exc}") from exc
     built_with = (coll.metadata or {}).get("embedding_model")
     if built_with and built_with != embedding_model:
         raise ConfigError(
@@ -211,27 +306,204 @@ def open_collection(data_dir: Path, collection: str, embedding_model: str) -> ch
     return coll
 
 
-_CLIENTS: dict[Path, chromadb.ClientAPI] = {}
+_CLIENTS: dict[str, chromadb.ClientAPI] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def open_client(data_dir: Path) -> chromadb.ClientAPI:
-    """One Chroma ``PersistentClient`` per data directory per process."""
-    key = data_dir.resolve()
+def open_client(data_dir: Path, url: str = "") -> chromadb.ClientAPI:
+    """One Chroma client per store per process: the server at ``url``, else embedded in ``data_dir``."""
+    key = url.rstrip("/") or str(data_dir.resolve())
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
-            try:
-                key.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(
-                    f"Cannot create the data directory {key}: {exc}. Pass another --data-dir."
-                ) from exc
-            _CLIENTS[key] = chromadb.PersistentClient(
-                path=str(key / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-            )
+            _CLIENTS[key] = _http_client(url) if url else _embedded_client(data_dir.resolve())
         return _CLIENTS[key]
 
 
-def open_article_store(data_dir: Path, collection: str) -> ArticleStore:
+def _embedded_client(folder: Path) -> chromadb.ClientAPI:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot create the data directory {folder}: {exc}. Pass another --data-dir."
+        ) from exc
+    return chromadb.PersistentClient(
+        path=str(folder / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+def _http_client(url: str) -> chromadb.ClientAPI:
+    parts = urlsplit(url)
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+        client.heartbeat()
+    except Exception as exc:
+        raise StoreError(
+            f"Cannot reach the Chroma server at {url}: {exc}. Start it (`chroma run --path DIR --port "
+            f"{parts.port or 8000}`) or unset --chroma-url / ASSISTANT_CHROMA_URL to use the embedded store."
+        ) from None
+    return client
+
+
+# In a Chroma server the article record lives in two collections beside the chunks' (names that ingest's
+# collection-name check cannot produce, so they never clash with a user's collection).
+_ARTICLES_SUFFIX = ".articles"
+_PENDING_SUFFIX = ".pending"
+_PAGE = 1000
+
+
+def is_record_collection(name: str) -> bool:
+    return name.endswith((_ARTICLES_SUFFIX, _PENDING_SUFFIX))
+
+
+def _stored(article_id: str, meta: Mapping[str, Any]) -> StoredArticle:
+    fields = (str(meta[f]) for f in _ARTICLE_FIELDS[1:])
+    return StoredArticle(article_id, *fields, str(meta["content_hash"]), int(meta["chunks"]))  # type: ignore[call-arg, arg-type]
+
+
+def _constant(n: int) -> np.ndarray:
+    return np.ones((n, 1), dtype=np.float32)
+
+
+class ChromaArticleStore(ArticleStore):
+    """The article record in a Chroma server: one record per article (its text as the document)."""
+
+    def __init__(self, client: chromadb.ClientAPI, collection: str) -> None:
+        self.collection = collection
+        # Chroma needs a vector per record; these collections are never searched, so it is a constant.
+        self._rows = client.get_or_create_collection(collection + _ARTICLES_SUFFIX)
+        self._pending = client.get_or_create_collection(collection + _PENDING_SUFFIX)
+
+    def _metas(self, include_text: bool = False) -> Iterator[tuple[str, dict[str, Any], str]]:
+        include: list[Any] = ["metadatas", "documents"] if include_text else ["metadatas"]
+        for offset in itertools.count(0, _PAGE):
+            got = self._rows.get(include=include, limit=_PAGE, offset=offset)
+            docs = got["documents"] or [""] * len(got["ids"])
+            for id_, meta, doc in zip(got["ids"], got["metadatas"] or [], docs, strict=True):
+                yield id_, dict(meta), doc
+            if len(got["ids"]) < _PAGE:
+                return
+
+    def content_hashes(self) -> dict[str, str]:
+        return {id_: str(meta["content_hash"]) for id_, meta, _ in self._metas()}
+
+    def put_many(self, items: Sequence[tuple[Article, int]]) -> None:
+        if not items:
+            return
+        self._rows.upsert(
+            ids=[a.id for a, _ in items],
+            embeddings=_constant(len(items)),
+            documents=[a.text for a, _ in items],
+            metadatas=[
+                {
+                    **{f: getattr(a, f) for f in _ARTICLE_FIELDS if f != "id"},
+                    "content_hash": a.content_hash,
+                    "chunks": n,
+                }
+                for a, n in items
+            ],
+        )
+        self.clear_pending(a.id for a, _ in items)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids:
+            self._rows.delete(ids=ids)
+
+    def known(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        return set(self._rows.get(ids=ids, include=[])["ids"]) if ids else set()
+
+    def _records(self, ids: list[str] | None = None) -> list[tuple[StoredArticle, str]]:
+        if ids is not None:
+            got = self._rows.get(ids=ids, include=["metadatas", "documents"])
+            rows = zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True)
+        else:
+            rows = self._metas(include_text=True)  # type: ignore[assignment]
+        return [(_stored(id_, m), doc) for id_, m, doc in rows]
+
+    def article(self, article_id: str) -> Article | None:
+        found = self._records([article_id])
+        if not found:
+            return None
+        s, text = found[0]
+        return Article(s.id, s.title, text, s.source, s.url, s.author, s.published, s.path)
+
+    def get(self, article_id: str) -> StoredArticle | None:
+        found = self._records([article_id])
+        return found[0][0] if found else None
+
+    def list(self, limit: int | None = None) -> list[StoredArticle]:
+        rows = [_stored(id_, m) for id_, m, _ in self._metas()]
+        rows.sort(key=lambda r: r.title)
+        rows.sort(key=lambda r: r.published, reverse=True)
+        return rows if limit is None else rows[:limit]
+
+    def all(self) -> Iterator[Article]:
+        for s, text in sorted(self._records(), key=lambda r: r[0].id):
+            yield Article(s.id, s.title, text, s.source, s.url, s.author, s.published, s.path)
+
+    def counts(self) -> tuple[int, int]:
+        metas = [m for _, m, _ in self._metas()]
+        return len(metas), sum(int(m["chunks"]) for m in metas)
+
+    def pending(self) -> set[str]:
+        return set(self._pending.get(include=[])["ids"])
+
+    def mark_pending(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids:
+            self._pending.upsert(ids=ids, embeddings=_constant(len(ids)))
+
+    def clear_pending(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids:
+            self._pending.delete(ids=ids)
+
+
+def open_article_store(data_dir: Path, collection: str, url: str = "") -> ArticleStore:
+    if url:
+        return ChromaArticleStore(open_client(data_dir, url), collection)
     data_dir.mkdir(parents=True, exist_ok=True)
-    return ArticleStore(data_dir / "articles.sqlite3", collection)
+    return SqliteArticleStore(data_dir / "articles.sqlite3", collection)
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the same embedded store."""
+
+
+@contextmanager
+def writer_lock(data_dir: Path, what: str = "ingest") -> Iterator[None]:
+    """Hold the embedded store's writer lock, or fail at once if another process holds it.
+
+    Two processes writing one embedded Chroma directory corrupt it; a Chroma server (``chroma_url``)
+    serialises writers itself and needs no lock.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "write.lock"
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise StoreBusyError(
+                f"{holder} is writing to {data_dir.resolve()} right now, and an embedded Chroma store takes "
+                "one writer at a time. Wait for it to finish, or share the store through a Chroma server: "
+                f"`chroma run --path {data_dir.resolve() / 'chroma'} --port 8000`, then pass "
+                "--chroma-url http://127.0.0.1:8000 (or set ASSISTANT_CHROMA_URL) in every process."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} ({what})")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,16 +1,32 @@
 """Index articles: chunk, embed in batches, upsert into Chroma, then record the article.
 
 Incremental and idempotent: an article whose content hash is already recorded is skipped without
-embedding; a changed article has its old chunks replaced. The article row is written last, so a run
-interrupted at any point is completed by the next run with no duplicate or orphan chunk.
+embedding; a changed article has its old chunks replaced, re-using the vectors of the chunks it kept.
+
+Crash safe: before a batch touches Chroma its article ids are written to a pending log; the article rows
+are written, and the log cleared, in one transaction once all their chunks are in. The next run re-indexes
+any pending article (from its file if it comes again, else from the stored text) and deletes the chunks of
+a pending article that was never recorded. So a run killed at any point leaves, after the next run, exactly
+the chunks a clean ingest would.
+
+Three stages overlap: a thread loads, cleans and chunks the next articles; the caller's thread embeds a
+batch; a writer thread puts the previous batch into Chroma and the article store.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
@@ -18,6 +34,9 @@ from assistant.store import ArticleStore, chunk_metadata, contextual_text
 from ingest.article import Article, LoadError
 from ingest.chunk import Chunk, split_article
 from ingest.load import Skipped
+
+BATCH_CHUNKS = 512  # chunks embedded per call: sentence-transformers sorts each call's texts by length
+_VECTOR_CACHE = 200_000  # chunk texts whose vectors a run remembers, to never embed one text twice
 
 
 @dataclass(frozen=True)
@@ -35,15 +54,26 @@ class IngestReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0
+    repaired: int = 0  # articles an interrupted earlier run left half-written, now made whole
     chunks: int = 0
+    embedded: int = 0  # chunk texts embedded; fewer than ``chunks`` when vectors were re-used
+    characters: int = 0  # article characters read (unchanged ones included)
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: str = ""  # why the run stopped early (``strict`` and an error); "" when it ran to the end
     outcomes: list[Outcome] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set, repr=False)  # article ids in this run's input
 
     @property
     def articles(self) -> int:
         return self.added + self.updated
+
+    @property
+    def read(self) -> int:
+        """Items taken from the input so far: articles, files and records that failed, files skipped."""
+        return self.articles + self.unchanged + len(self.errors) + len(self.skipped)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -51,10 +81,15 @@ class IngestReport:
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "removed": self.removed,
+            "repaired": self.repaired,
             "chunks": self.chunks,
+            "embedded": self.embedded,
+            "characters": self.characters,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "errors": [{"path": e.path, "reason": e.reason} for e in self.errors],
             "seconds": round(self.seconds, 2),
+            "stopped": self.stopped,
         }
 
 
@@ -67,6 +102,9 @@ def embedding_text(article: Article, chunk: Chunk) -> str:
     return contextual_text(article.title, article.source, article.published, chunk.text)
 
 
+Batch = list[tuple[Article, list[Chunk]]]
+
+
 def index_articles(
     items: Iterable[Article | LoadError | Skipped],
     collection: Collection,
@@ -75,90 +113,266 @@ def index_articles(
     *,
     chunk_size: int = 800,
     overlap: int = 1,
-    batch_chunks: int = 256,
+    batch_chunks: int = BATCH_CHUNKS,
     on_progress: Callable[[IngestReport], None] | None = None,
     reindex: bool = False,
+    strict: bool = False,
 ) -> IngestReport:
     """Index everything ``items`` yields; bad items are collected in the report, never raised.
 
-    ``reindex`` re-embeds unchanged articles too (after the index format changed).
+    ``reindex`` re-embeds unchanged articles too (after the index format changed); ``strict`` stops at the
+    first file or record that cannot be read (what was read before it is indexed).
     """
-    report = IngestReport()
-    began = time.perf_counter()
-    known = articles.content_hashes()
-    current = {} if reindex else dict(known)
-    seen: set[str] = set()
-    batch: list[tuple[Article, list[Chunk]]] = []
-    pending = 0
-
-    def flush() -> None:
-        nonlocal pending
-        if batch:
-            _write(batch, collection, articles, embeddings, known, report)
-            batch.clear()
-            pending = 0
-        report.seconds = time.perf_counter() - began
-        if on_progress:
-            on_progress(report)
-
-    for item in items:
-        if isinstance(item, LoadError):
-            report.errors.append(item)
-            report.outcomes.append(Outcome(item.path, "error", reason=item.reason))
-        elif isinstance(item, Skipped):
-            report.skipped.append(item)
-            report.outcomes.append(Outcome(item.path, "skipped", reason=item.reason))
-        elif item.id in seen:
-            reason = f"same article as another one in this run (id {item.id})"
-            report.skipped.append(Skipped(item.path, reason))
-            report.outcomes.append(Outcome(item.path, "skipped", item.title, reason))
-        else:
-            seen.add(item.id)
-            if current.get(item.id) == item.content_hash:
-                report.unchanged += 1
-                report.outcomes.append(Outcome(item.path, "unchanged", item.title))
-            else:
-                chunks = split_article(item, chunk_size, overlap)
-                batch.append((item, chunks))
-                pending += len(chunks)
-                if pending >= batch_chunks:
-                    flush()
-                    continue
-        if on_progress and not batch:
-            report.seconds = time.perf_counter() - began
-            on_progress(report)
-    flush()
-    return report
+    run = _Run(collection, articles, embeddings, on_progress, reuse=not reindex)
+    pending = articles.pending()
+    current = {} if reindex else {k: v for k, v in articles.content_hashes().items() if k not in pending}
+    batch: Batch = []
+    size = 0
+    for item in _prepared(_then_repairs(items, run.report, pending, articles), chunk_size, overlap, run):
+        if isinstance(item, LoadError | Skipped):
+            run.failed(item)
+            if strict and isinstance(item, LoadError):
+                run.report.stopped = f"--strict: {item.path}: {item.reason}"
+                break
+            continue
+        article, chunks = item
+        if current.get(article.id) == article.content_hash:
+            run.unchanged(article)
+            continue
+        batch.append((article, chunks))
+        size += len(chunks)
+        if size >= batch_chunks:
+            run.submit(batch)
+            batch, size = [], 0
+    if batch:
+        run.submit(batch)
+    run.finish()
+    if not run.report.stopped:
+        orphans = pending - run.report.seen - set(articles.content_hashes())
+        if orphans:  # chunks of articles a killed run never recorded, and that are gone from the input
+            collection.delete(where={"article_id": {"$in": sorted(orphans)}})  # type: ignore[dict-item]
+            articles.clear_pending(orphans)
+    return run.report
 
 
-def _write(
-    batch: list[tuple[Article, list[Chunk]]],
-    collection: Collection,
-    articles: ArticleStore,
-    embeddings: Embeddings,
-    known: dict[str, str],
+def _then_repairs(
+    items: Iterable[Article | LoadError | Skipped],
     report: IngestReport,
-) -> None:
-    # Drop whatever an earlier version of these articles (or an interrupted run) left behind.
-    collection.delete(where={"article_id": {"$in": [a.id for a, _ in batch]}})  # type: ignore[dict-item]
-    chunks = [(a, c) for a, cs in batch for c in cs]
-    texts = [embedding_text(a, c) for a, c in chunks]
-    unique = list(dict.fromkeys(texts))  # scraped corpora repeat paragraphs: embed each text once
-    vectors = dict(zip(unique, embeddings.embed_documents(unique), strict=True))
-    if chunks:
-        collection.upsert(
-            ids=[c.id for _, c in chunks],
-            embeddings=[vectors[t] for t in texts],  # type: ignore[arg-type]
-            documents=[c.text for _, c in chunks],
-            metadatas=[chunk_metadata(a, c.index, c.start, c.end) for a, c in chunks],
+    pending: set[str],
+    articles: ArticleStore,
+) -> Iterator[Article | LoadError | Skipped]:
+    """``items``, then the stored version of each article a killed run left pending and this one lacks."""
+    yield from items
+    for article_id in sorted(pending - report.seen):
+        stored = articles.article(article_id)
+        if stored is not None:
+            report.repaired += 1
+            yield stored
+
+
+def _prepared(
+    items: Iterable[Article | LoadError | Skipped], chunk_size: int, overlap: int, run: _Run
+) -> Iterator[tuple[Article, list[Chunk]] | LoadError | Skipped]:
+    """Items loaded, de-duplicated and chunked in a thread of their own, a few hundred ahead of the caller."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=256)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                ready = _prepare(item, chunk_size, overlap, run.report) if isinstance(item, Article) else item
+                while not stop.is_set():
+                    try:
+                        ahead.put(ready, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(done)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            ahead.put(exc)
+
+    worker = threading.Thread(target=produce, name="ingest-load", daemon=True)
+    worker.start()
+    try:
+        while (item := ahead.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _prepare(
+    article: Article, chunk_size: int, overlap: int, report: IngestReport
+) -> tuple[Article, list[Chunk]] | Skipped:
+    if article.id in report.seen:
+        return Skipped(article.path, f"same article as another one in this run (id {article.id})")
+    report.seen.add(article.id)
+    report.characters += len(article.text)
+    if (
+        article.path and ":" not in article.path[2:]
+    ):  # a file, not a record ("a.jsonl:3"): absolute, for --prune
+        article = replace(article, path=os.path.abspath(article.path))
+    return article, split_article(article, chunk_size, overlap)
+
+
+class _Run:
+    """One ingest run's report, vector cache and writer thread."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        articles: ArticleStore,
+        embeddings: Embeddings,
+        on_progress: Callable[[IngestReport], None] | None,
+        reuse: bool = True,
+    ) -> None:
+        self.reuse = reuse  # False when stored vectors are of an older index format
+        self.collection = collection
+        self.articles = articles
+        self.embeddings = embeddings
+        self.on_progress = on_progress
+        self.report = IngestReport()
+        self.began = time.perf_counter()
+        self.lock = threading.Lock()
+        self.vectors: dict[bytes, np.ndarray] = {}  # float32: a tenth of the memory of Python floats
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+        self.writing: Future[None] | None = None
+
+    def failed(self, item: LoadError | Skipped) -> None:
+        with self.lock:
+            if isinstance(item, LoadError):
+                self.report.errors.append(item)
+                self.report.outcomes.append(Outcome(item.path, "error", reason=item.reason))
+            else:
+                self.report.skipped.append(item)
+                self.report.outcomes.append(Outcome(item.path, "skipped", reason=item.reason))
+        self.progress()
+
+    def unchanged(self, article: Article) -> None:
+        with self.lock:
+            self.report.unchanged += 1
+            self.report.outcomes.append(Outcome(article.path, "unchanged", article.title))
+        self.progress()
+
+    def submit(self, batch: Batch) -> None:
+        """Embed ``batch`` here, then write it in the writer thread once the previous write is done."""
+        ids = [a.id for a, _ in batch]
+        self.articles.mark_pending(ids)  # before any of their chunks change
+        chunks = [(a, c) for a, cs in batch for c in cs]
+        texts = [embedding_text(a, c) for a, c in chunks]
+        vectors = self._vectors(texts, ids, reuse=self.reuse)
+        self._wait()
+        self.writing = self.writer.submit(self._write, batch, chunks, vectors)
+
+    def finish(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self.writer.shutdown(wait=True)
+        self.progress()
+
+    def _wait(self) -> None:
+        if self.writing is not None:
+            self.writing.result()  # a failed write raises here, in the caller's thread
+            self.writing = None
+
+    def _vectors(self, texts: list[str], article_ids: list[str], reuse: bool) -> np.ndarray:
+        """Vectors for ``texts``: re-used from this run or from the articles' current chunks, else embedded."""
+        keys = [_key(t) for t in texts]
+        if reuse and self.articles.known(article_ids):
+            self._remember_stored(article_ids)
+        found = {k: self.vectors[k] for k in keys if k in self.vectors}
+        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
+        if todo:
+            fresh = np.asarray(self.embeddings.embed_documents(todo), dtype=np.float32)
+            for text, vector in zip(todo, fresh, strict=True):
+                found[_key(text)] = vector
+                if len(self.vectors) < _VECTOR_CACHE:
+                    self.vectors[_key(text)] = vector
+        with self.lock:
+            self.report.embedded += len(todo)
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+    def _remember_stored(self, article_ids: list[str]) -> None:
+        """The vectors of the chunks these (changed) articles have now, so unchanged passages are re-used."""
+        got = self.collection.get(
+            where={"article_id": {"$in": article_ids}},  # type: ignore[dict-item]
+            include=["embeddings", "documents", "metadatas"],
         )
-    for article, article_chunks in batch:
-        articles.put(article, len(article_chunks))
-        status = "updated" if article.id in known else "added"
-        if status == "updated":
-            report.updated += 1
-        else:
-            report.added += 1
-        report.outcomes.append(Outcome(article.path, status, article.title))
-        known[article.id] = article.content_hash
-        report.chunks += len(article_chunks)
+        for vector, text, meta in zip(
+            got["embeddings"] if got["embeddings"] is not None else [],
+            got["documents"] or [],
+            got["metadatas"] or [],
+            strict=True,
+        ):
+            head = contextual_text(str(meta["title"]), str(meta["source"]), str(meta["published"]), text)
+            self.vectors[_key(head)] = np.asarray(vector, dtype=np.float32)
+
+    def _write(self, batch: Batch, chunks: list[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
+        ids = [a.id for a, _ in batch]
+        # Drop whatever an earlier version of these articles (or an interrupted run) left behind.
+        self.collection.delete(where={"article_id": {"$in": ids}})  # type: ignore[dict-item]
+        if chunks:
+            self.collection.upsert(
+                ids=[c.id for _, c in chunks],
+                embeddings=vectors,
+                documents=[c.text for _, c in chunks],
+                metadatas=[chunk_metadata(a, c.index, c.start, c.end) for a, c in chunks],
+            )
+        known = self.articles.known(ids)
+        self.articles.put_many([(a, len(cs)) for a, cs in batch])  # and clears their pending mark
+        with self.lock:
+            for article, article_chunks in batch:
+                status = "updated" if article.id in known else "added"
+                if status == "updated":
+                    self.report.updated += 1
+                else:
+                    self.report.added += 1
+                self.report.outcomes.append(Outcome(article.path, status, article.title))
+                self.report.chunks += len(article_chunks)
+        self.progress()
+
+    def progress(self) -> None:
+        with self.lock:
+            self.report.seconds = time.perf_counter() - self.began
+        if self.on_progress:
+            self.on_progress(self.report)
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def prune(
+    report: IngestReport, roots: Iterable[str | Path], collection: Collection, articles: ArticleStore
+) -> list[str]:
+    """Remove stored articles from under ``roots`` that this run did not see and whose files are gone.
+
+    An article is removed when its file no longer exists, or when its file was read without error in this
+    run and no longer holds it (a record deleted from a JSONL file). A file that failed to load keeps its
+    articles: bad input never loses data. Returns the removed article ids.
+    """
+    folders = [os.path.abspath(r) for r in roots]
+    failed = {e.path.rsplit(":", 1)[0] if not os.path.exists(e.path) else e.path for e in report.errors}
+    failed = {os.path.abspath(p) for p in failed}
+    gone = []
+    for stored in articles.list():
+        path = os.path.abspath(stored.path) if stored.path else ""
+        if stored.id in report.seen or not path:
+            continue
+        if not any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders):
+            continue
+        if not os.path.exists(path) or path not in failed:
+            gone.append(stored)
+    if gone:
+        ids = [s.id for s in gone]
+        collection.delete(where={"article_id": {"$in": ids}})  # type: ignore[dict-item]
+        articles.delete(ids)
+        report.removed += len(gone)
+        report.outcomes.extend(Outcome(s.path, "removed", s.title) for s in gone)
+    return [s.id for s in gone]
