@@ -25,6 +25,11 @@ from assistant.errors import AssistantError
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
+        "--chroma-url",
+        help="A Chroma server (e.g. http://127.0.0.1:8000) instead of the store in --data-dir "
+        "(env ASSISTANT_CHROMA_URL).",
+    )(f)
+    f = click.option(
         "--embedding-model",
         type=click.Choice(EMBEDDING_MODELS),
         help="Embedder (env ASSISTANT_EMBEDDING_MODEL).",
@@ -138,44 +143,82 @@ _OFFLINE = {
     "--fields", default="", help="Record field names for JSON/JSONL/CSV, e.g. 'text=body,published=date'."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def ingest(paths: tuple[Path, ...], fields: str, as_json: bool, **flags: Any) -> None:
+@click.option("--prune", is_flag=True, help="Remove stored articles from under PATHS whose files are gone.")
+@click.option("--strict", is_flag=True, help="Stop at the first file or record that cannot be read.")
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Refuse larger single-article files (default 25; JSONL and CSV are streamed, never refused).",
+)
+def ingest(
+    paths: tuple[Path, ...], fields: str, as_json: bool, prune: bool, strict: bool, **flags: Any
+) -> None:
     """Load, clean, chunk, embed and index articles from files and folders.
 
     Formats: .txt .md .html .json .jsonl .csv .pdf. Re-running skips unchanged articles and replaces
-    changed ones. Exit status 1 if any file or record could not be ingested (each is listed).
+    changed ones; a run that was killed is completed by the next. Exit status 1 if any file or record
+    could not be ingested (each is listed with its reason).
     """
     from tqdm import tqdm
 
     from assistant.factory import open_index
     from ingest.index import IngestReport
-    from ingest.load import FieldMap, load_articles
+    from ingest.load import FieldMap, count_files, load_articles
 
     settings = make_settings(**flags)
     field_map = FieldMap.from_spec(fields) if fields else FieldMap()
     index = open_index(settings)
-    bar = tqdm(desc="Ingesting", unit=" articles", file=sys.stderr, dynamic_ncols=True, mininterval=2)
+    bar = tqdm(
+        desc="Ingesting",
+        total=count_files(paths),
+        unit=" files",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=2,
+    )
 
     def progress(r: IngestReport) -> None:
-        bar.n = r.articles + r.unchanged
-        bar.set_postfix(chunks=r.chunks, unchanged=r.unchanged, errors=len(r.errors), refresh=False)
-        bar.refresh()
+        rate = r.chunks / r.seconds if r.seconds else 0.0
+        bar.set_postfix_str(
+            f"{r.chunks} chunks, {rate:.0f} chunks/s, {r.unchanged} unchanged, {len(r.errors)} errors",
+            refresh=False,
+        )
+        bar.update(max(0, min(len(r.files), bar.total or len(r.files)) - bar.n))  # redraws every 2 s
 
-    report = index.ingest(load_articles(paths, field_map), on_progress=progress)
+    items = load_articles(paths, field_map, max_bytes=int(settings.max_file_mb * 2**20))
+    report = index.ingest(items, on_progress=progress, strict=strict, prune_under=paths if prune else ())
     bar.close()
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         for error in report.errors:
             click.echo(f"error: {error.path}: {error.reason}", err=True)
-        rate = report.chunks / report.seconds if report.seconds else 0.0
-        click.echo(
-            f"{report.articles} articles indexed ({report.added} new, {report.updated} updated), "
-            f"{report.unchanged} unchanged, {report.chunks} chunks, {len(report.skipped)} skipped, "
-            f"{len(report.errors)} errors, {report.seconds:.1f} s ({rate:.1f} chunks/s) "
-            f"into '{settings.collection}' in {settings.data_dir}"
-        )
+        click.echo(summary(report, settings))
     if report.errors:
         sys.exit(1)
+
+
+def summary(report: Any, settings: Settings) -> str:
+    """The ingest report in two lines: what changed, and how fast."""
+    r = report
+    rate = r.chunks / r.seconds if r.seconds else 0.0
+    store = settings.chroma_url or settings.data_dir
+    extra = "".join(
+        f", {n} {what}"
+        for n, what in ((r.removed, "removed"), (r.repaired, "repaired after an interrupted run"))
+        if n
+    )
+    lines = [
+        f"{r.articles} articles indexed ({r.added} new, {r.updated} updated), {r.unchanged} unchanged"
+        f"{extra}, {len(r.skipped)} skipped, {len(r.errors)} errors; into '{settings.collection}' in {store}",
+        f"{r.chunks} chunks ({r.embedded} embedded, {r.chunks - r.embedded} re-used) in {r.seconds:.1f} s "
+        f"({rate:.1f} chunks/s)"
+        if r.embedded < r.chunks
+        else f"{r.chunks} chunks in {r.seconds:.1f} s ({rate:.1f} chunks/s)",
+    ]
+    if r.stopped:
+        lines.append(f"stopped early: {r.stopped}")
+    return "\n".join(lines)
 
 
 @main.command()

@@ -343,7 +343,7 @@ def _http_client(url: str) -> chromadb.ClientAPI:
         client.heartbeat()
     except Exception as exc:
         raise StoreError(
-            f"Cannot reach the Chroma server at {url}: {exc}. Start it (`chroma run --path DIR --port "
+            f"Cannot reach the Chroma server at {url} ({str(exc).rstrip('.')}). Start it (`chroma run --path DIR --port "
             f"{parts.port or 8000}`) or unset --chroma-url / ASSISTANT_CHROMA_URL to use the embedded store."
         ) from None
     return client

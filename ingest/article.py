@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,7 +44,13 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def article_id(url: str = "", text: str = "") -> str:
-    """Stable id: from the normalised URL when there is one, else from the cleaned text."""
-    key = "url:" + normalize_url(url) if url.strip() else "text:" + " ".join(text.split())
+def article_id(url: str = "", text: str = "", path: str = "") -> str:
+    """Stable id: from the normalised URL when there is one, else the file's absolute path for a file that
+    holds one article (so an edited file replaces its article), else the cleaned text (records)."""
+    if url.strip():
+        key = "url:" + normalize_url(url)
+    elif path:
+        key = "path:" + os.path.abspath(path)
+    else:
+        key = "text:" + " ".join(text.split())
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

@@ -64,7 +64,12 @@ class IngestReport:
     seconds: float = 0.0
     stopped: str = ""  # why the run stopped early (``strict`` and an error); "" when it ran to the end
     outcomes: list[Outcome] = field(default_factory=list)
+    files: set[str] = field(default_factory=set, repr=False)  # paths with an outcome so far
     seen: set[str] = field(default_factory=set, repr=False)  # article ids in this run's input
+
+    def note(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.files.add(outcome.path.rsplit(":", 1)[0] if outcome.status == "error" else outcome.path)
 
     @property
     def articles(self) -> int:
@@ -247,16 +252,16 @@ class _Run:
         with self.lock:
             if isinstance(item, LoadError):
                 self.report.errors.append(item)
-                self.report.outcomes.append(Outcome(item.path, "error", reason=item.reason))
+                self.report.note(Outcome(item.path, "error", reason=item.reason))
             else:
                 self.report.skipped.append(item)
-                self.report.outcomes.append(Outcome(item.path, "skipped", reason=item.reason))
+                self.report.note(Outcome(item.path, "skipped", reason=item.reason))
         self.progress()
 
     def unchanged(self, article: Article) -> None:
         with self.lock:
             self.report.unchanged += 1
-            self.report.outcomes.append(Outcome(article.path, "unchanged", article.title))
+            self.report.note(Outcome(article.path, "unchanged", article.title))
         self.progress()
 
     def submit(self, batch: Batch) -> None:
@@ -333,7 +338,7 @@ class _Run:
                     self.report.updated += 1
                 else:
                     self.report.added += 1
-                self.report.outcomes.append(Outcome(article.path, status, article.title))
+                self.report.note(Outcome(article.path, status, article.title))
                 self.report.chunks += len(article_chunks)
         self.progress()
 
@@ -374,5 +379,6 @@ def prune(
         collection.delete(where={"article_id": {"$in": ids}})  # type: ignore[dict-item]
         articles.delete(ids)
         report.removed += len(gone)
-        report.outcomes.extend(Outcome(s.path, "removed", s.title) for s in gone)
+        for s in gone:
+            report.note(Outcome(s.path, "removed", s.title))
     return [s.id for s in gone]

@@ -111,10 +111,20 @@ class FieldMap:
         return cls(**overrides)
 
 
+# Formats read whole into memory hold one article (or one JSON document); JSONL and CSV are streamed.
+WHOLE_FILE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".pdf")
+MAX_FILE_BYTES = 25 * 2**20
+
+
 def load_articles(
-    paths: Iterable[str | Path] | str | Path, fields: FieldMap = FieldMap()
+    paths: Iterable[str | Path] | str | Path,
+    fields: FieldMap = FieldMap(),
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> Iterator[LoadResult]:
-    """Articles from files and folders (walked recursively, sorted, hidden entries skipped), one at a time."""
+    """Articles from files and folders (walked recursively, sorted, hidden entries skipped), one at a time.
+
+    A file read whole (not JSONL or CSV) larger than ``max_bytes`` is refused with a ``LoadError``.
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
     for given in paths:
@@ -124,14 +134,28 @@ def load_articles(
                 if isinstance(item, LoadError):
                     yield item
                 else:
-                    yield from load_file(item, fields)
+                    yield from load_file(item, fields, max_bytes)
         elif path.exists():
-            yield from load_file(path, fields)
+            yield from load_file(path, fields, max_bytes)
         else:
             yield LoadError(str(given), "no such file or folder; check the path")
 
 
-def load_file(path: str | Path, fields: FieldMap = FieldMap()) -> Iterator[LoadResult]:
+def count_files(paths: Iterable[str | Path]) -> int:
+    """How many files ``load_articles`` will open (for a progress bar's total)."""
+    total = 0
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            total += sum(1 for item in _walk(path, set()) if not isinstance(item, LoadError))
+        else:
+            total += 1
+    return total
+
+
+def load_file(
+    path: str | Path, fields: FieldMap = FieldMap(), max_bytes: int = MAX_FILE_BYTES
+) -> Iterator[LoadResult]:
     """Articles in one file; errors become ``LoadError`` results, never exceptions."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -141,6 +165,13 @@ def load_file(path: str | Path, fields: FieldMap = FieldMap()) -> Iterator[LoadR
         yield Skipped(str(path), f"unsupported {kind}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
         return
     try:
+        if suffix in WHOLE_FILE_SUFFIXES and (size := path.stat().st_size) > max_bytes:
+            yield LoadError(
+                str(path),
+                f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit for one {suffix} "
+                "file; split it (or, for many records, use .jsonl), or raise --max-file-mb",
+            )
+            return
         yield from loader(path, fields)
     except _FileProblem as exc:
         yield LoadError(str(path), str(exc))
@@ -476,13 +507,13 @@ def _load_txt(path: Path, fields: FieldMap) -> Iterator[Article | LoadError]:
         meta = _record_meta(_lower_keys(header), fields)
         known = {name.lower() for name in itertools.chain(*(getattr(fields, f) for f in _FIELDS))}
         meta.extra = {key: value for key, value in header.items() if key.lower() not in known}
-        yield _make_article(path, str(path), body, meta)
+        yield _make_article(path, str(path), body, meta, document=True)
         return
     first, _, rest = text.strip().partition("\n")
     if len(first.strip()) < MAX_TITLE_LINE and rest.strip():
-        yield _make_article(path, str(path), rest, _Meta(title=first))
+        yield _make_article(path, str(path), rest, _Meta(title=first), document=True)
     else:
-        yield _make_article(path, str(path), text, _Meta())
+        yield _make_article(path, str(path), text, _Meta(), document=True)
 
 
 def _load_markdown(path: Path, fields: FieldMap) -> Iterator[Article | LoadError]:
@@ -490,7 +521,7 @@ def _load_markdown(path: Path, fields: FieldMap) -> Iterator[Article | LoadError
     meta = _record_meta(_lower_keys(front), fields) if front else _Meta()
     if not meta.title:
         meta.title = _markdown_title(body)
-    yield _make_article(path, str(path), strip_markdown(body), meta)
+    yield _make_article(path, str(path), strip_markdown(body), meta, document=True)
 
 
 def _markdown_title(body: str) -> str:
@@ -530,7 +561,7 @@ def _load_html(path: Path, fields: FieldMap) -> Iterator[Article | LoadError]:
         author=parse_authors((info.get("author") or "").split(";")),
         site_name=info.get("sitename") or "",
     )
-    yield _make_article(path, str(path), body, meta)
+    yield _make_article(path, str(path), body, meta, document=True)
 
 
 def _load_pdf(path: Path, fields: FieldMap) -> Iterator[Article | LoadError]:
@@ -564,14 +595,19 @@ def _load_pdf(path: Path, fields: FieldMap) -> Iterator[Article | LoadError]:
         author=parse_authors(str(info.get("/Author") or "")),
         published=parse_date(str(info.get("/CreationDate") or "")),
     )
-    yield _make_article(path, str(path), body, meta)
+    yield _make_article(path, str(path), body, meta, document=True)
 
 
 # ---- the Article ------------------------------------------------------------------------------------------
 
 
-def _make_article(path: Path, where: str, body: str, meta: _Meta, prefix: str = "") -> Article | LoadError:
-    """The Article for a cleaned body and its metadata; LoadError when no text is left."""
+def _make_article(
+    path: Path, where: str, body: str, meta: _Meta, prefix: str = "", *, document: bool = False
+) -> Article | LoadError:
+    """The Article for a cleaned body and its metadata; LoadError when no text is left.
+
+    ``document``: the file holds this one article (text, markdown, HTML, PDF), so it is its identity.
+    """
     title = _clean_title(meta.title)
     text = clean_text(body)
     first, _, rest = text.partition("\n")
@@ -582,7 +618,7 @@ def _make_article(path: Path, where: str, body: str, meta: _Meta, prefix: str = 
         return LoadError(where, f"{prefix}no article text after cleaning{only}")
     url = meta.url.strip()
     return Article(
-        id=article_id(url, text),
+        id=article_id(url, text, str(path) if document else ""),
         title=title or _title_from_path(path),
         text=text,
         source=_choose_source(meta.source, meta.site_name, url),

@@ -163,7 +163,7 @@ def test_txt_without_header_uses_first_line_as_title(tmp_path: Path) -> None:
     assert article.title == "Wildfire Forces Evacuations"
     assert article.text == BODY
     assert (article.source, article.url, article.author, article.published) == ("", "", "", "")
-    assert article.id == article_id("", BODY)
+    assert article.id == article_id("", BODY, str(path))
 
 
 def test_txt_whose_first_line_is_long_gets_title_from_file_name(tmp_path: Path) -> None:
@@ -558,7 +558,8 @@ def test_article_ids_are_stable_and_url_based(tmp_path: Path) -> None:
     assert first == second and len(first) == 3
     a, b, c = first
     assert a == article_id("https://n.test/a/") == c  # same normalised URL, whatever the text
-    assert b == article_id("", BODY + " Extra.")
+    assert b == article_id("", BODY + " Extra.", str(tmp_path / "b.txt"))  # a file's one article: its path
+    assert b != article_id("", BODY + " Extra.")
 
 
 # ---- metadata helpers -------------------------------------------------------------------------------------

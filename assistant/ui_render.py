@@ -1,0 +1,243 @@
+"""What the chat UI shows, as strings: chat bubbles, the evidence panel, search results, the Markdown export.
+
+Pure functions of the chain's ``Answer``; ``assistant/ui.py`` wires them to Gradio. Article text, titles and
+metadata are untrusted (an article may hold ``<script>``): every one is escaped here, before any HTML is built.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from assistant.answer import Answer, Citation, Passage
+from assistant.retrieval import SearchFilter
+
+CITE_PREFIX = "aa-cite-"  # a citation link's target: #aa-cite-<turn>-<n>
+NOTHING_SELECTED = "Nothing in the selected articles answers this question. Widen the filters"
+EMPTY_PANEL = (
+    "<div class='aa-empty'>Ask a question: the passage behind each [n] of the answer appears here, "
+    "its supporting span highlighted. Click a citation to switch.</div>"
+)
+_CITE = re.compile(r"\[(\d+)\]")
+_CITE_TARGET = re.compile(rf"#?{CITE_PREFIX}(\d+)-(\d+)")
+_MD_INLINE = re.compile(r"([\\`*_\[\]#~|$])")  # Markdown punctuation that acts anywhere in a line
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.M)  # list items and headings at a line's start
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What retrieval may use for one question: a collection, and optionally sources and a date range."""
+
+    collection: str
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.sources or self.since or self.until)
+
+    @property
+    def filter(self) -> SearchFilter:
+        return SearchFilter(sources=self.sources, since=self.since, until=self.until)
+
+    def describe(self) -> str:
+        """The filters in words: "source Reuters, AP · since 2024-01-01"."""
+        parts = [f"source {', '.join(self.sources)}"] if self.sources else []
+        parts += [
+            f"{word} {day.isoformat()}" for word, day in (("since", self.since), ("until", self.until)) if day
+        ]
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question of a conversation: the answer and the scope it was asked in."""
+
+    answer: Answer
+    scope: Scope
+
+    @property
+    def found_nothing(self) -> bool:
+        """Filters were set and no passage under them was relevant."""
+        return self.scope.narrowed and not self.answer.passages
+
+
+# --- Chat bubbles (Markdown with a little inline HTML; the Chatbot sanitizes it again) --------------------
+
+
+def md_text(text: str) -> str:
+    """Untrusted text for a Markdown bubble: HTML escaped, Markdown punctuation backslash-escaped."""
+    escaped = _MD_INLINE.sub(r"\\\1", html.escape(text, quote=False))
+    return _MD_LINE_START.sub(r"\1\\\2", escaped)
+
+
+def cite_link(turn: int, n: int, label: str = "") -> str:
+    return (
+        f"<a href='#{CITE_PREFIX}{turn}-{n}' class='aa-cite' title='Show source {n}'>{label or f'[{n}]'}</a>"
+    )
+
+
+def parse_cite_target(value: str) -> tuple[int, int] | None:
+    """(turn, n) from a citation link's target as the page reports it, e.g. ``aa-cite-0-2@1712345``."""
+    match = _CITE_TARGET.search(value or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def linked_text(text: str, turn: int, cited: Sequence[int]) -> str:
+    """``text`` for a bubble, with each ``[n]`` that names a citation turned into a link to it."""
+    parts = _CITE.split(text)  # text, number, text, number, ..., text
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(md_text(part))
+        elif int(part) in cited:
+            out.append(cite_link(turn, int(part)))
+        else:
+            out.append(md_text(f"[{part}]"))
+    return "".join(out)
+
+
+def answer_markdown(turn: Turn, index: int) -> str:
+    """The bubble of a finished answer: linked citations, then discreet notes (rewrite, filters, warnings)."""
+    answer = turn.answer
+    if turn.found_nothing:
+        return f"{md_text(NOTHING_SELECTED)} ({md_text(turn.scope.describe())})."
+    body = linked_text(answer.text, index, [c.n for c in answer.citations])
+    notes = []
+    if answer.rewritten_question:
+        notes.append(f"searched for: {md_text(answer.rewritten_question)}")
+    if turn.scope.narrowed:
+        notes.append(f"only {md_text(turn.scope.describe())}")
+    unsupported = sum(not s.supported for s in answer.sentences)
+    if unsupported:
+        notes.append(f"⚠ {unsupported} sentence{'s' * (unsupported > 1)} not supported by the passages")
+    if notes:
+        body += "\n\n<span class='aa-note'>" + " · ".join(notes) + "</span>"
+    return body
+
+
+def chat_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """The Chatbot's messages for a conversation."""
+    messages = []
+    for i, turn in enumerate(turns):
+        messages.append({"role": "user", "content": md_text(turn.answer.question)})
+        messages.append({"role": "assistant", "content": answer_markdown(turn, i)})
+    return messages
+
+
+# --- The evidence panel (HTML) ----------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _meta(p: Passage, *, author: bool = True) -> str:
+    return " · ".join(_esc(x) for x in (p.source, p.author if author else "", p.published) if x)
+
+
+def _link(url: str) -> str:
+    if not url.lower().startswith(("http://", "https://")):  # never a javascript: or data: link
+        return ""
+    return (
+        f"<a class='aa-url' href='{_esc(url)}' target='_blank' rel='noopener noreferrer'>open article ↗</a>"
+    )
+
+
+def highlighted(c: Citation) -> str:
+    """The cited passage, the supporting span in ``<mark>``; article offsets made passage-relative."""
+    p = c.passage
+    size = len(p.text)
+    lo = min(max(c.start - p.start, 0), size)
+    hi = min(max(c.end - p.start, lo), size)
+    return f"{_esc(p.text[:lo])}<mark>{_esc(p.text[lo:hi])}</mark>{_esc(p.text[hi:])}"
+
+
+def _detail(c: Citation) -> str:
+    p = c.passage
+    facts = [("Source", p.source), ("Author", p.author), ("Published", p.published)]
+    rows = "".join(f"<dt>{k}</dt><dd>{_esc(v)}</dd>" for k, v in facts if v)
+    return (
+        f"<div class='aa-detail' id='aa-selected'><div class='aa-title'>[{c.n}] {_esc(p.title)}</div>"
+        f"<dl class='aa-facts'>{rows}</dl>{_link(p.url)}"
+        f"<blockquote class='aa-passage'>{highlighted(c)}</blockquote></div>"
+    )
+
+
+def _source_list(citations: Sequence[Citation], turn: int, selected: int) -> str:
+    items = "".join(
+        f"<li class='{'aa-on' if c.n == selected else ''}'>{cite_link(turn, c.n, f'[{c.n}] {_esc(c.passage.title)}')}"
+        f"<span class='aa-meta'>{_meta(c.passage, author=False)}</span></li>"
+        for c in citations
+    )
+    return f"<div class='aa-heading'>Sources of this answer</div><ol class='aa-sources'>{items}</ol>"
+
+
+def evidence_panel(turns: Sequence[Turn], index: int | None = None, n: int | None = None) -> str:
+    """Citation ``n`` of answer ``index`` (default: the last answer's first citation), and all its sources."""
+    if not turns:
+        return EMPTY_PANEL
+    index = len(turns) - 1 if index is None or not 0 <= index < len(turns) else index
+    turn = turns[index]
+    answer = turn.answer
+    heading = f"<div class='aa-question'>Answer {index + 1}: {_esc(answer.question)}</div>"
+    if turn.found_nothing:
+        return heading + (
+            f"<div class='aa-empty aa-nothing'><b>Nothing in the selected articles.</b> No passage from "
+            f"{_esc(turn.scope.describe())} is relevant to this question: widen the filters "
+            f"(more sources, a longer date range) and ask again.</div>"
+        )
+    if not answer.citations:
+        return heading + "<div class='aa-empty'>No passage in the articles answers this question.</div>"
+    chosen = next((c for c in answer.citations if c.n == n), answer.citations[0])
+    flagged = [f"Not supported by the passages: {s.text}" for s in answer.sentences if not s.supported]
+    warnings = "".join(f"<p class='aa-warn'>⚠ {_esc(w)}</p>" for w in flagged + answer.warnings)
+    return heading + _detail(chosen) + _source_list(answer.citations, index, chosen.n) + warnings
+
+
+# --- Search results, the article list, the export ---------------------------------------------------------
+
+
+def passages_html(passages: Sequence[Passage]) -> str:
+    """Retrieved passages, best first (the "Search passages" tab)."""
+    if not passages:
+        return "<div class='aa-empty'>No passage matches. Try other words, or widen the filters.</div>"
+    return "".join(
+        f"<div class='aa-hit'><div class='aa-title'>{i}. {_esc(p.title)}</div>"
+        f"<div class='aa-meta'>{_meta(p)} · similarity {p.score:.2f} {_link(p.url)}</div>"
+        f"<div class='aa-passage'>{_esc(p.text)}</div></div>"
+        for i, p in enumerate(passages, 1)
+    )
+
+
+def conversation_markdown(turns: Sequence[Turn], exported: datetime) -> str:
+    """The conversation as a Markdown document: each question, its answer, and its numbered sources."""
+
+    def text(value: str) -> str:  # the file may be opened in a viewer that renders HTML
+        return html.escape(value, quote=False)
+
+    lines = ["# Article Assistant conversation", "", f"Exported {exported:%Y-%m-%d %H:%M}.", ""]
+    for i, turn in enumerate(turns, 1):
+        a = turn.answer
+        lines += [f"## {i}. {text(a.question)}", ""]
+        notes = [f"collection `{turn.scope.collection}`", f"answerer {a.backend}"]
+        if turn.scope.narrowed:
+            notes.append(f"only {turn.scope.describe()}")
+        if a.rewritten_question:
+            notes.append(f"searched for: {text(a.rewritten_question)}")
+        lines += [f"*{text(' · '.join(notes))}*", ""]
+        lines += [text(f"{NOTHING_SELECTED}." if turn.found_nothing else a.text), ""]
+        if a.citations:
+            lines += ["Sources:", ""]
+        for c in a.citations:
+            p = c.passage
+            facts = ", ".join(x for x in (p.source, p.author, p.published) if x)
+            url = f" <{p.url}>" if p.url.lower().startswith(("http://", "https://")) else ""
+            lines.append(f"{c.n}. **{text(p.title)}**, {text(facts)}.{url}")
+            quote = " ".join((c.quote or p.text).split())
+            lines += [f"   > {text(quote)}", ""]
+    return "\n".join(lines).rstrip() + "\n"
