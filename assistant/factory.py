@@ -56,10 +56,13 @@ class Index:
         *,
         strict: bool = False,
         prune_under: Sequence[str | Path] = (),
+        exact: bool = False,
     ) -> IngestReport:
         """Index ``items`` (incrementally), then bring the BM25 index up to date.
 
-        ``prune_under`` removes stored articles from under those files and folders whose files are gone.
+        ``prune_under`` removes stored articles from under those files and folders whose files are gone;
+        ``exact`` removes every stored article that ``items`` did not yield (a collection that mirrors one
+        corpus).
         A collection built by an older version is re-embedded whole, and marked current only once done.
         In the embedded store one process writes at a time; a second one gets ``StoreBusyError``.
         """
@@ -85,8 +88,8 @@ class Index:
                 report.chunks += migrated.chunks
                 report.embedded += migrated.embedded
                 report.unchanged = max(0, report.unchanged - migrated.updated)
-            if prune_under and not report.stopped:
-                prune(report, prune_under, self.collection, self.articles)
+            if (prune_under or exact) and not report.stopped:
+                prune(report, None if exact else prune_under, self.collection, self.articles)
             self.__dict__.pop("lexical", None)
             _ = self.lexical  # rebuilt here, not on the first question
         return report

@@ -228,7 +228,7 @@ def ensure_index(index: Index, dataset: Dataset) -> dict[str, Any]:
 
     def build(progress: Callable[[int, int], None]) -> dict[str, Any]:
         report = index.ingest(
-            dataset.corpus(), on_progress=lambda r: progress(r.articles + r.unchanged, r.chunks)
+            dataset.corpus(), on_progress=lambda r: progress(r.articles + r.unchanged, r.chunks), exact=True
         )
         for e in report.errors[:5]:
             print(f"  ingest error: {e.path}: {e.reason}", file=sys.stderr)

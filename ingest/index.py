@@ -349,30 +349,39 @@ class _Run:
             self.on_progress(self.report)
 
 
+def _file_of(where: str) -> str:
+    """The file of an error's location: "feed.jsonl:12" -> "feed.jsonl"."""
+    return where if os.path.exists(where) else where.rsplit(":", 1)[0]
+
+
 def _key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def prune(
-    report: IngestReport, roots: Iterable[str | Path], collection: Collection, articles: ArticleStore
+    report: IngestReport,
+    roots: Iterable[str | Path] | None,
+    collection: Collection,
+    articles: ArticleStore,
 ) -> list[str]:
     """Remove stored articles from under ``roots`` that this run did not see and whose files are gone.
 
     An article is removed when its file no longer exists, or when its file was read without error in this
     run and no longer holds it (a record deleted from a JSONL file). A file that failed to load keeps its
-    articles: bad input never loses data. Returns the removed article ids.
+    articles: bad input never loses data. ``roots`` None: remove every article the run did not see (the
+    collection mirrors exactly one corpus, as in an evaluation). Returns the removed article ids.
     """
-    folders = [os.path.abspath(r) for r in roots]
-    failed = {e.path.rsplit(":", 1)[0] if not os.path.exists(e.path) else e.path for e in report.errors}
-    failed = {os.path.abspath(p) for p in failed}
+    folders = None if roots is None else [os.path.abspath(r).rstrip(os.sep) for r in roots]
+    failed = {os.path.abspath(_file_of(e.path)) for e in report.errors}
     gone = []
     for stored in articles.list():
+        if stored.id in report.seen:
+            continue
         path = os.path.abspath(stored.path) if stored.path else ""
-        if stored.id in report.seen or not path:
-            continue
-        if not any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders):
-            continue
-        if not os.path.exists(path) or path not in failed:
+        inside = folders is None or (
+            bool(path) and any(path == f or path.startswith(f + os.sep) for f in folders)
+        )
+        if inside and (folders is None or not os.path.exists(path) or path not in failed):
             gone.append(stored)
     if gone:
         ids = [s.id for s in gone]

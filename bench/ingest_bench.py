@@ -1,0 +1,376 @@
+"""Ingest benchmark: the RealTime QA corpus through the naive LangChain recipe and through ours, then a
+re-ingest, then retrieval latency at the corpus's size and at ~300k chunks, embedded and on a Chroma server.
+
+    python -m bench.ingest_bench ../shared/data/realtimeqa-2023q1 --out results/ingest-bench
+    python -m bench.ingest_bench ../shared/data/realtimeqa-2023q1 --limit 200 --replicas 2   # a quick run
+
+Each ingest runs in a process of its own, so its peak RSS is its own; model loading is not timed.
+- naive: recursive splitter 1000/100, sentence-transformers MiniLM in float32 with batch 32 as LangChain's
+  ``HuggingFaceEmbeddings`` runs it (that package would downgrade huggingface_hub here, so an equivalent
+  three-line class stands in for it), ``Chroma.from_documents`` into an embedded store.
+- ours: ``assistant ingest``'s code path (``Index.ingest``), with the same chunk size (1000 characters,
+  sentence-aligned), in float32 and with the "auto" precision (bfloat16 where the CPU has it).
+- reingest: ours again over the unchanged corpus.
+- latency: ``PassageRetriever.search`` with the product's defaults and each question's as-of date, and a raw
+  Chroma HNSW query, over the corpus and over a synthetic replication of it (vectors jittered by 1%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ARMS = ("naive", "ours-fp32", "ours", "reingest")
+CHUNK = 1000  # the naive recipe's chunk size; ours runs at the same size for a like-for-like chunks/s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("dataset", type=Path, help="the realtimeqa-2023q1 folder (its gcs/ is the corpus)")
+    parser.add_argument("--out", type=Path, default=Path("results/ingest-bench"))
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default OUT/work)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N corpus items")
+    parser.add_argument("--replicas", type=int, default=10, help="copies of the corpus for the large store")
+    parser.add_argument("--queries", type=int, default=200, help="questions timed per store")
+    parser.add_argument("--arm", choices=(*ARMS, "latency"), help=argparse.SUPPRESS)  # a child process
+    args = parser.parse_args()
+    work = args.work or args.out / "work"
+    if args.arm:
+        result = run_latency(args, work) if args.arm == "latency" else run_arm(args.arm, args, work)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print("RESULT " + json.dumps(result), flush=True)
+        return
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    results: dict[str, Any] = {}
+    for arm in (*ARMS, "latency"):
+        print(f"== {arm}", file=sys.stderr, flush=True)
+        results[arm] = child(arm, sys.argv[1:])
+        print(json.dumps(results[arm]), file=sys.stderr, flush=True)
+    write_report(results, args)
+
+
+def child(arm: str, argv: list[str]) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.ingest_bench", *argv, "--arm", arm],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    return dict(json.loads(line.removeprefix("RESULT ")))
+
+
+# ---- ingest arms --------------------------------------------------------------------------------------------
+
+
+def corpus(args: argparse.Namespace) -> Iterator[Any]:
+    from eval.datasets import load_dataset
+
+    items = load_dataset("realtimeqa", args.dataset).corpus()
+    for n, item in enumerate(items):
+        if args.limit is not None and n >= args.limit:
+            return
+        yield item
+
+
+def run_arm(arm: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    if arm == "naive":
+        return naive(args, work)
+    from assistant.config import Settings
+    from assistant.factory import open_index
+
+    precision = "fp32" if arm == "ours-fp32" else "auto"
+    folder = work / ("ours-fp32" if arm == "ours-fp32" else "ours")
+    settings = Settings(
+        data_dir=folder, collection="rtqa", chunk_size=CHUNK, embed_precision=precision, llm="extractive"
+    )
+    index = open_index(settings)
+    index.embeddings.embed_documents(["warm up"])
+    began = time.perf_counter()
+    report = index.ingest(corpus(args), on_progress=progress)
+    seconds = time.perf_counter() - began
+    return {
+        "arm": arm,
+        "precision": index.embeddings.precision,
+        "seconds": seconds,
+        "articles": report.articles + report.unchanged,
+        "chunks": report.chunks if arm != "reingest" else index.articles.counts()[1],
+        "embedded": report.embedded,
+        "characters": report.characters,
+        "chunks_per_s": report.chunks / seconds if report.chunks else 0.0,
+    }
+
+
+_shown = [0.0]
+
+
+def progress(report: Any) -> None:
+    if time.monotonic() - _shown[0] < 5:
+        return
+    _shown[0] = time.monotonic()
+    rate = report.chunks / report.seconds if report.seconds else 0.0
+    print(f"  {report.read} items, {report.chunks} chunks, {rate:.1f} chunks/s", file=sys.stderr, flush=True)
+
+
+def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_core.embeddings import Embeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.models import embedding_model_path
+    from ingest.article import Article
+
+    class HuggingFaceEmbeddings(Embeddings):  # langchain_huggingface's defaults: float32, batch 32
+        def __init__(self) -> None:
+            self.model = SentenceTransformer(str(embedding_model_path("minilm")), device="cpu")
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [v.tolist() for v in self.model.encode(texts, batch_size=32)]
+
+        def embed_query(self, text: str) -> list[float]:
+            return self.embed_documents([text])[0]
+
+    embeddings = HuggingFaceEmbeddings()
+    embeddings.embed_documents(["warm up"])
+    began = time.perf_counter()
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK, chunk_overlap=100)
+    docs: list[Document] = []
+    characters = articles = 0
+    for item in corpus(args):
+        if isinstance(item, Article):
+            articles += 1
+            characters += len(item.text)
+            meta = {"title": item.title, "source": item.source, "url": item.url, "published": item.published}
+            docs.extend(splitter.create_documents([item.text], [meta]))
+    client = chromadb.PersistentClient(path=str(work / "naive"))
+    Chroma.from_documents(docs, embeddings, client=client, collection_name="naive")
+    seconds = time.perf_counter() - began
+    return {
+        "arm": "naive",
+        "precision": "fp32",
+        "seconds": seconds,
+        "articles": articles,
+        "chunks": len(docs),
+        "embedded": len(docs),
+        "characters": characters,
+        "chunks_per_s": len(docs) / seconds,
+    }
+
+
+# ---- latency ------------------------------------------------------------------------------------------------
+
+
+def run_latency(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from assistant.config import Settings
+    from assistant.factory import open_index
+
+    base = Settings(data_dir=work / "ours", collection="rtqa", chunk_size=CHUNK, llm="extractive")
+    source = open_index(base)
+    questions = rtqa_questions(args)
+    out: dict[str, Any] = {"embedded": {}, "server": {}}
+    big = replace(base, collection=f"rtqa-x{args.replicas}")
+    replicate(source, open_index(big), args.replicas)
+    for settings in (base, big):
+        out["embedded"][settings.collection] = measure(settings, questions)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "chroma"),
+            "run",
+            "--path",
+            str(work / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(port)
+        url = f"http://127.0.0.1:{port}"
+        for settings in (base, big):
+            remote = replace(settings, chroma_url=url, data_dir=work / "server-client")
+            began = time.perf_counter()
+            replicate(open_index(settings), open_index(remote), 1)
+            copy_s = time.perf_counter() - began
+            out["server"][settings.collection] = {**measure(remote, questions), "copy_s": copy_s}
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return out
+
+
+def rtqa_questions(args: argparse.Namespace) -> list[Any]:
+    from eval.datasets import load_dataset
+
+    return load_dataset("realtimeqa", args.dataset).questions[: args.queries]
+
+
+def replicate(source: Any, target: Any, copies: int) -> None:
+    """``copies`` of ``source``'s chunks and articles in ``target``, ids suffixed, vectors jittered by 1%."""
+    import numpy as np
+
+    if target.articles.counts()[0] == source.articles.counts()[0] * copies:
+        return
+    rng = np.random.default_rng(0)
+    page = 2000
+    total = source.collection.count()
+    for offset in range(0, total, page):
+        got = source.collection.get(
+            include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
+        )
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        for k in range(copies):
+            suffix = f"~{k}" if copies > 1 else ""
+            moved = vectors + rng.normal(0, 0.01 if copies > 1 else 0, vectors.shape).astype(np.float32)
+            moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+            target.collection.upsert(
+                ids=[i + suffix for i in got["ids"]],
+                embeddings=moved,
+                documents=got["documents"],
+                metadatas=[{**m, "article_id": f"{m['article_id']}{suffix}"} for m in got["metadatas"]],
+            )
+        print(f"\r  copied {min(offset + page, total)}/{total} chunks x{copies}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    articles = list(source.articles.all())
+    counts = {s.id: s.chunks for s in source.articles.list()}
+    for k in range(copies):
+        suffix = f"~{k}" if copies > 1 else ""
+        target.articles.put_many([(replace(a, id=a.id + suffix), counts[a.id]) for a in articles])
+
+
+def measure(settings: Any, questions: list[Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from assistant.factory import make_retriever, open_index
+    from assistant.retrieval import SearchFilter
+
+    index = open_index(settings)
+    began = time.perf_counter()
+    _ = index.lexical
+    lexical_s = time.perf_counter() - began
+    retriever = make_retriever(settings, index)
+    full: list[float] = []
+    raw: list[float] = []
+    for q in questions:
+        t = time.perf_counter()
+        retriever.search(q.question, filter=SearchFilter(as_of=q.as_of))
+        full.append(time.perf_counter() - t)
+        vector = np.asarray(index.embeddings.embed_query(q.question), dtype=np.float32)
+        t = time.perf_counter()
+        index.collection.query(query_embeddings=vector[None, :], n_results=30, include=["metadatas"])
+        raw.append(time.perf_counter() - t)
+    return {
+        "chunks": index.collection.count(),
+        "bm25_build_or_load_s": lexical_s,
+        "retrieval_ms": percentiles(full),
+        "chroma_query_ms": percentiles(raw),
+    }
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in seconds)
+    return {"p50": statistics.median(ms), "p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))], "n": len(ms)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the Chroma server did not start on port {port}")
+
+
+# ---- report -------------------------------------------------------------------------------------------------
+
+
+def write_report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    naive = results["naive"]
+    rows = [
+        "| run | precision | chunks | seconds | chunks/s | x naive | embedded | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for arm in ARMS:
+        r = results[arm]
+        rate = r["chunks"] / r["seconds"] if arm != "reingest" else 0.0
+        ratio = f"{rate / naive['chunks_per_s']:.2f}" if arm != "reingest" else "—"
+        rate_text = f"{rate:.1f}" if arm != "reingest" else "—"
+        rows.append(
+            f"| {arm} | {r['precision']} | {r['chunks']} | {r['seconds']:.1f} | {rate_text} | {ratio} | "
+            f"{r['embedded']} | {r['peak_rss_mb']:.0f} |"
+        )
+    share = results["reingest"]["seconds"] / results["ours"]["seconds"]
+    rows.append(f"\nRe-ingest of the unchanged corpus: {share:.1%} of the first ingest's time.\n")
+    rows += [
+        "| store | collection | chunks | retrieval p50/p95 ms | Chroma HNSW query p50/p95 ms | BM25 build s |",
+        "|---|---|---|---|---|---|",
+    ]
+    lat = results["latency"]
+    for store in ("embedded", "server"):
+        for name, m in lat[store].items():
+            rows.append(
+                f"| {store} | {name} | {m['chunks']} | {m['retrieval_ms']['p50']:.1f}/{m['retrieval_ms']['p95']:.1f} "
+                f"| {m['chroma_query_ms']['p50']:.1f}/{m['chroma_query_ms']['p95']:.1f} | "
+                f"{m['bm25_build_or_load_s']:.1f} |"
+            )
+    (args.out / "report.md").write_text("# Ingest benchmark\n\n" + "\n".join(rows) + "\n")
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    names = [a for a in ARMS if a != "reingest"]
+    rates = [results[a]["chunks"] / results[a]["seconds"] for a in names]
+    left.bar(names, rates, color=["#999", "#7aa6d8", "#2a6fb5"])
+    left.set_ylabel("chunks / s (higher is better)")
+    left.set_title("First ingest of the RealTime QA corpus")
+    for x, rate in enumerate(rates):
+        left.text(x, rate, f"{rate:.0f}", ha="center", va="bottom")
+    labels, p95 = [], []
+    for store in ("embedded", "server"):
+        for m in lat[store].values():
+            labels.append(f"{store}\n{m['chunks'] // 1000}k chunks")
+            p95.append(m["retrieval_ms"]["p95"])
+    right.bar(labels, p95, color="#2a6fb5")
+    right.axhline(50, color="#c33", linestyle="--", linewidth=1)
+    right.set_ylabel("retrieval p95 ms (lower is better)")
+    right.set_title("Retrieval latency (hybrid, as-of filter)")
+    fig.tight_layout()
+    fig.savefig(args.out / "ingest-bench.png", dpi=110)
+    print((args.out / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
