@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: demo install install-demo test test-fast lint format clean
+.PHONY: demo install install-demo install-browser test test-fast lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +40,23 @@ demo: install-demo
 	$(BIN)/assistant ingest assistant/sample_corpus/articles --data-dir $(DATA) --collection sample
 	$(BIN)/assistant ui --data-dir $(DATA) --collection sample --host $(HOST) --port $(PORT)
 
-test: install
-	$(BIN)/python -m pytest
+# Debian's chromium for the browser tests (Playwright, from the test extra, drives it; Playwright's own browser
+# download is never used). Installed with apt when missing, through sudo unless we are root.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not integration"
+$(VENV)/.installed-browser: | $(VENV)/.installed
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	test -x $(CHROMIUM) || { echo "chromium is not at $(CHROMIUM): set CHROMIUM=/path/to/chromium"; exit 1; }
+	touch $@
+
+install-browser: $(VENV)/.installed-browser
+
+test: install install-browser
+	ASSISTANT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+test-fast: install install-browser
+	ASSISTANT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m "not slow and not integration"
 
 lint: install
 	$(BIN)/ruff check assistant ingest eval tests

@@ -306,10 +306,10 @@ def stats(as_json: bool, **flags: Any) -> None:
 )
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 def ui(host: str, port: int, **flags: Any) -> None:
-    """Start the chat UI in the browser."""
-    from assistant.ui import launch
+    """Start the chat UI in the browser (login from ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD, if set)."""
+    from assistant.ui import auth_from_env, launch
 
-    launch(make_settings(**flags), host=host, port=port)
+    launch(make_settings(**flags), host=host, port=port, auth=auth_from_env(os.environ))
 
 
 @main.command("eval")

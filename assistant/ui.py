@@ -7,6 +7,7 @@ collection and filters, ingests uploads, and turns every failure into a readable
 
 from __future__ import annotations
 
+import html
 import logging
 import shutil
 import tempfile
@@ -26,6 +27,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, QuestionError
 from assistant.factory import Index, build_assistant, list_collections, open_index
 from assistant.ui_render import (
+    CITE_BRIDGE_JS,
+    CSS,
     EMPTY_PANEL,
     Scope,
     Turn,
@@ -53,53 +56,15 @@ EXAMPLES = [  # questions the bundled sample corpus answers
     "How many people were forced to evacuate because of the Caldera Ridge fire?",
     "What price per share is Quillon offering Nebulite shareholders?",
 ]
+CHAT_PLACEHOLDER = (
+    "**Ask about the articles.** Every sentence of an answer cites its passage as [n]: click one to see the "
+    "passage and the words that support it.\n\nExamples for the bundled sample corpus:"
+)
 ARTICLE_COLUMNS = ["title", "source", "author", "published", "passages"]
 RESULT_COLUMNS = ["file", "result", "title", "reason"]
 ARTICLE_LIMIT = 2000  # rows in the article list
+MAX_PASSAGES = 50  # the most /search returns
 _PROGRESS = gr.Progress()  # as a default, it tells Gradio to give the handler a progress bar
-
-# Citation links live inside the chat's Markdown, where no Gradio event reaches: one document-level listener
-# hands the clicked link's target to this hidden component, whose change event renders the evidence panel.
-CITE_BRIDGE_JS = """
-if (window.aaCiteListener) document.removeEventListener('click', window.aaCiteListener, true);
-window.aaCiteListener = (event) => {
-  const link = event.target instanceof Element ? event.target.closest('a.aa-cite') : null;
-  if (!link) return;
-  event.preventDefault();
-  props.value = link.getAttribute('href').slice(1) + '@' + Date.now();
-  trigger('change');
-  document.getElementById('aa-panel')?.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-};
-document.addEventListener('click', window.aaCiteListener, true);
-"""
-CSS = """
-.aa-status p {margin: 0; color: var(--body-text-color-subdued);}
-.aa-cite {font-weight: 600; text-decoration: none !important; padding: 0 1px; border-radius: 3px;}
-.aa-cite:hover {background: var(--color-accent-soft);}
-.aa-note {color: var(--body-text-color-subdued); font-size: 0.85em;}
-#aa-panel {border-left: 3px solid var(--color-accent); padding: 2px 0 2px 14px;}
-#aa-panel .aa-question {color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 8px;}
-#aa-panel .aa-title {font-weight: 700; font-size: 1.05em; line-height: 1.3;}
-#aa-panel .aa-facts {display: grid; grid-template-columns: max-content 1fr; gap: 0 10px; margin: 6px 0;
-  font-size: 0.88em;}
-#aa-panel .aa-facts dt {color: var(--body-text-color-subdued); margin: 0;}
-#aa-panel .aa-facts dd {margin: 0;}
-#aa-panel .aa-passage {margin: 8px 0 14px; padding: 8px 10px; background: var(--background-fill-secondary);
-  border-left: none; border-radius: 6px; font-style: normal; line-height: 1.55;}
-#aa-panel mark {background: #ffe680; color: #1f1f1f; padding: 1px 0; border-radius: 2px;}
-#aa-panel .aa-heading {font-weight: 600; font-size: 0.9em; margin-top: 6px;}
-#aa-panel .aa-sources {margin: 4px 0 0 0; padding-left: 0; list-style: none; font-size: 0.9em;}
-#aa-panel .aa-sources li {padding: 3px 6px; border-radius: 4px;}
-#aa-panel .aa-sources li.aa-on {background: var(--color-accent-soft);}
-#aa-panel .aa-sources .aa-meta {display: block; color: var(--body-text-color-subdued); font-size: 0.9em;}
-.aa-empty {color: var(--body-text-color-subdued); padding: 8px 0;}
-.aa-nothing {color: var(--body-text-color); background: var(--background-fill-secondary); padding: 10px;
-  border-radius: 6px;}
-.aa-warn {color: #a15c00;}
-.aa-hit {border-left: 3px solid var(--color-accent); padding: 4px 10px; margin: 10px 0;}
-.aa-hit .aa-title {font-weight: 600;}
-.aa-hit .aa-meta {color: var(--body-text-color-subdued); font-size: 0.85em;}
-"""
 
 
 class Workspace:
@@ -206,6 +171,11 @@ def readable(exc: Exception, action: str) -> str:
     return f"{action} failed ({type(exc).__name__}: {exc}). The server log has the details."
 
 
+def toast(message: str) -> str:
+    """A message for Gradio's pop-ups, which render HTML: it may quote a file name or an article."""
+    return html.escape(message, quote=False)
+
+
 @contextmanager
 def readable_errors(action: str) -> Iterator[None]:
     """Show any failure inside as a readable message in the page (never a stack trace)."""
@@ -214,7 +184,7 @@ def readable_errors(action: str) -> Iterator[None]:
     except gr.Error:
         raise
     except Exception as exc:
-        raise gr.Error(readable(exc, action)) from None
+        raise gr.Error(toast(readable(exc, action))) from None
 
 
 class Handlers:
@@ -262,9 +232,12 @@ class Handlers:
                     )
         except Exception as exc:
             error = readable(exc, "Answering")
-            gr.Warning(error)
+            gr.Warning(toast(error))
             failed = {"role": "assistant", "content": f"⚠ {md_text(error)}"}
             yield [*shown, failed], message, turns, gr.skip()
+
+    def pick_example(self, selected: gr.SelectData) -> str:
+        return str(selected.value.get("text", "")) if isinstance(selected.value, dict) else ""
 
     def select_citation(self, target: str, turns: list[Turn]) -> str:
         """The evidence panel for the citation link that was clicked (``aa-cite-<turn>-<n>``)."""
@@ -307,7 +280,7 @@ class Handlers:
         with readable_errors(f"Opening collection {collection!r}"):
             return (
                 self.status(collection),
-                gr.Dropdown(choices=self.source_choices(collection), value=[]),
+                gr.Dropdown(choices=self.source_choices(collection), value=[], multiselect=True),
                 self.articles(collection),
             )
 
@@ -318,14 +291,15 @@ class Handlers:
         paths = [Path(f) for f in files or []]
         if not paths:
             raise gr.Error(f"Choose files to add first ({', '.join(SUPPORTED_SUFFIXES)}).")
-        rows, accepted = [], []
-        for path in paths:
-            problem = self.upload_problem(path)
-            if problem:
-                rows.append([path.name, "error", "", problem])
-            else:
-                accepted.append(self._keep(path, collection))
+        rows: list[list[str]] = []
+        accepted: list[Path] = []
         with readable_errors("Adding the files"):
+            for path in paths:
+                problem = self.upload_problem(path)
+                if problem:
+                    rows.append([path.name, "error", "", problem])
+                else:
+                    accepted.append(self._keep(path, collection))
             if accepted:
                 report = self.workspace.ingest(collection, self._read(accepted, progress))
                 rows += [[Path(o.path).name, o.status, o.title, o.reason] for o in report.outcomes]
@@ -334,7 +308,8 @@ class Handlers:
     def upload_problem(self, path: Path) -> str:
         """Why an uploaded file is refused, or "" when it may be ingested."""
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return f"{path.suffix or 'files without an extension'} is not a supported type; upload {', '.join(SUPPORTED_SUFFIXES)}"
+            kind = path.suffix or "a file without an extension"
+            return f"{kind} is not a supported type; upload {', '.join(SUPPORTED_SUFFIXES)}"
         size_mb = path.stat().st_size / 1e6
         if size_mb > self.workspace.max_upload_mb:
             return (
@@ -363,6 +338,8 @@ class Handlers:
     def passages(self, query: str, scope: Scope, k: int = 5) -> list[Passage]:
         if not query.strip():
             raise QuestionError("The search is empty: type the words to look for.")
+        if not 1 <= k <= MAX_PASSAGES:
+            raise QuestionError(f"k must be between 1 and {MAX_PASSAGES}. Currently, k is {k}.")
         return self.workspace.assistant(scope.collection).retriever.search(query, k=k, filter=scope.filter)
 
     def search_html(
@@ -430,11 +407,13 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(
                         label="Chat",
-                        height=520,
+                        height=480,
                         sanitize_html=True,
                         latex_delimiters=[],
                         feedback_options=None,
                         buttons=["copy"],
+                        placeholder=CHAT_PLACEHOLDER,
+                        examples=[{"text": q} for q in EXAMPLES],
                         elem_id="aa-chat",
                     )
                     box = gr.Textbox(
@@ -443,8 +422,9 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     with gr.Row():
                         clear = gr.Button("New chat", size="sm")
                         export = gr.Button("Export as Markdown", size="sm")
-                    exported = gr.File(label="Conversation with citations", visible=False)
-                    gr.Examples([[q] for q in EXAMPLES], inputs=box, label="Examples (bundled sample corpus)")
+                    exported = gr.File(
+                        label="Conversation with citations", visible=False, elem_id="aa-export"
+                    )
                 with gr.Column(scale=2):
                     panel = gr.HTML(EMPTY_PANEL, elem_id="aa-panel")
             with gr.Tab("Articles"):
@@ -460,6 +440,7 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     label="Upload results",
                     interactive=False,
                     wrap=True,
+                    column_widths=["22%", "10%", "33%", "35%"],
                     elem_id="aa-results",
                 )
                 articles = gr.Dataframe(
@@ -469,6 +450,7 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     interactive=False,
                     wrap=True,
                     show_search="search",
+                    column_widths=["48%", "20%", "16%", "10%", "6%"],
                     elem_id="aa-articles",
                 )
             with gr.Tab("Search passages"):
@@ -481,8 +463,12 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
         bridge = gr.HTML("", js_on_load=CITE_BRIDGE_JS, visible="hidden", elem_id="aa-cite-bridge")
 
         box.submit(h.respond, [box, turns, *scope], [chat, box, turns, panel], **private, **answering)
+        chat.example_select(h.pick_example, None, box, **private).then(
+            h.respond, [box, turns, *scope], [chat, box, turns, panel], **private, **answering
+        )
         bridge.change(h.select_citation, [bridge, turns], panel, **private, show_progress="hidden")
-        clear.click(h.new_chat, None, [chat, turns, panel, exported], **private)
+        for starts_over in (clear.click, chat.clear):  # the button, and the chat's own trash icon
+            starts_over(h.new_chat, None, [chat, turns, panel, exported], **private)
         export.click(h.export, turns, exported, **private)
         collection.change(h.switch_collection, collection, [status, sources, articles], **private)
         add.click(

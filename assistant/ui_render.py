@@ -24,7 +24,54 @@ EMPTY_PANEL = (
 _CITE = re.compile(r"\[(\d+)\]")
 _CITE_TARGET = re.compile(rf"#?{CITE_PREFIX}(\d+)-(\d+)")
 _MD_INLINE = re.compile(r"([\\`*_\[\]#~|$])")  # Markdown punctuation that acts anywhere in a line
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.M)  # list items and headings at a line's start
+_MD_LINE_START = re.compile(r"^(\s*\d*)([-+=.)])", re.M)  # list items and headings at a line's start
+
+
+# Citation links live inside the chat's Markdown, where no Gradio event reaches: one document-level listener
+# hands the clicked link's target to this hidden component, whose change event renders the evidence panel.
+CITE_BRIDGE_JS = """
+if (window.aaCiteListener) document.removeEventListener('click', window.aaCiteListener, true);
+window.aaCiteListener = (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a.aa-cite') : null;
+  if (!link) return;
+  event.preventDefault();
+  props.value = link.getAttribute('href').slice(1) + '@' + Date.now();
+  trigger('change');
+  document.getElementById('aa-panel')?.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+};
+document.addEventListener('click', window.aaCiteListener, true);
+"""
+CSS = """
+.aa-status p {margin: 0; color: var(--body-text-color-subdued);}
+.aa-cite {font-weight: 600; color: var(--color-accent) !important; text-decoration: none !important;
+  padding: 0 1px; border-radius: 3px;}
+.aa-cite:hover {background: var(--color-accent-soft);}
+#aa-chat .placeholder {padding: 0 24px; text-align: center; color: var(--body-text-color-subdued);}
+.aa-note {color: var(--body-text-color-subdued); font-size: 0.85em;}
+#aa-panel {border-left: 3px solid var(--color-accent); padding: 2px 0 2px 14px;}
+#aa-panel .aa-question {color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 8px;}
+#aa-panel .aa-title {font-weight: 700; font-size: 1.05em; line-height: 1.3;}
+#aa-panel .aa-facts {display: grid; grid-template-columns: max-content 1fr; gap: 0 10px; margin: 6px 0;
+  font-size: 0.88em;}
+#aa-panel .aa-facts dt {color: var(--body-text-color-subdued); margin: 0;}
+#aa-panel .aa-facts dd {margin: 0; overflow-wrap: anywhere;}
+#aa-panel .aa-passage {margin: 8px 0 14px; padding: 8px 10px; background: var(--background-fill-secondary);
+  border-left: none; border-radius: 6px; font-style: normal; line-height: 1.55;}
+#aa-panel mark {background: #ffe680; color: #1f1f1f; padding: 1px 0; border-radius: 2px;}
+#aa-panel .aa-heading {font-weight: 600; font-size: 0.9em; margin-top: 6px;}
+#aa-panel .aa-sources {margin: 4px 0 0 0; padding-left: 0; list-style: none; font-size: 0.9em;}
+#aa-panel .aa-sources li {padding: 3px 6px; border-radius: 4px;}
+#aa-panel .aa-sources li.aa-on {background: var(--color-accent-soft);}
+#aa-panel .aa-sources .aa-meta {display: block; color: var(--body-text-color-subdued); font-size: 0.9em;}
+.aa-empty {color: var(--body-text-color-subdued); padding: 8px 0;}
+.aa-nothing {color: var(--body-text-color); background: var(--background-fill-secondary); padding: 10px;
+  border-radius: 6px;}
+.aa-warn {color: #a15c00;}
+:is(#aa-articles, #aa-results) :is(.virtual-row, .virtual-row *) {font-family: var(--font) !important;}
+.aa-hit {border-left: 3px solid var(--color-accent); padding: 4px 10px; margin: 10px 0;}
+.aa-hit .aa-title {font-weight: 600;}
+.aa-hit .aa-meta {color: var(--body-text-color-subdued); font-size: 0.85em;}
+"""
 
 
 @dataclass(frozen=True)
@@ -140,12 +187,15 @@ def _meta(p: Passage, *, author: bool = True) -> str:
     return " · ".join(_esc(x) for x in (p.source, p.author if author else "", p.published) if x)
 
 
-def _link(url: str) -> str:
-    if not url.lower().startswith(("http://", "https://")):  # never a javascript: or data: link
+def _web(url: str) -> bool:
+    """Only http(s) links are followed: never a ``javascript:`` or ``data:`` one."""
+    return url.lower().startswith(("http://", "https://"))
+
+
+def _link(url: str, label: str = "open article ↗") -> str:
+    if not _web(url):
         return ""
-    return (
-        f"<a class='aa-url' href='{_esc(url)}' target='_blank' rel='noopener noreferrer'>open article ↗</a>"
-    )
+    return f"<a class='aa-url' href='{_esc(url)}' target='_blank' rel='noopener noreferrer'>{label}</a>"
 
 
 def highlighted(c: Citation) -> str:
@@ -159,18 +209,23 @@ def highlighted(c: Citation) -> str:
 
 def _detail(c: Citation) -> str:
     p = c.passage
-    facts = [("Source", p.source), ("Author", p.author), ("Published", p.published)]
-    rows = "".join(f"<dt>{k}</dt><dd>{_esc(v)}</dd>" for k, v in facts if v)
+    facts = [
+        (k, _esc(v)) for k, v in (("Source", p.source), ("Author", p.author), ("Published", p.published)) if v
+    ]
+    link = _link(p.url, _esc(p.url))
+    if link:
+        facts.append(("Link", link))
+    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     return (
         f"<div class='aa-detail' id='aa-selected'><div class='aa-title'>[{c.n}] {_esc(p.title)}</div>"
-        f"<dl class='aa-facts'>{rows}</dl>{_link(p.url)}"
-        f"<blockquote class='aa-passage'>{highlighted(c)}</blockquote></div>"
+        f"<dl class='aa-facts'>{rows}</dl><blockquote class='aa-passage'>{highlighted(c)}</blockquote></div>"
     )
 
 
 def _source_list(citations: Sequence[Citation], turn: int, selected: int) -> str:
     items = "".join(
-        f"<li class='{'aa-on' if c.n == selected else ''}'>{cite_link(turn, c.n, f'[{c.n}] {_esc(c.passage.title)}')}"
+        f"<li class='{'aa-on' if c.n == selected else ''}'>"
+        f"{cite_link(turn, c.n, f'[{c.n}] {_esc(c.passage.title)}')}"
         f"<span class='aa-meta'>{_meta(c.passage, author=False)}</span></li>"
         for c in citations
     )
@@ -187,9 +242,9 @@ def evidence_panel(turns: Sequence[Turn], index: int | None = None, n: int | Non
     heading = f"<div class='aa-question'>Answer {index + 1}: {_esc(answer.question)}</div>"
     if turn.found_nothing:
         return heading + (
-            f"<div class='aa-empty aa-nothing'><b>Nothing in the selected articles.</b> No passage from "
-            f"{_esc(turn.scope.describe())} is relevant to this question: widen the filters "
-            f"(more sources, a longer date range) and ask again.</div>"
+            f"<div class='aa-empty aa-nothing'><b>Nothing in the selected articles.</b> No passage is "
+            f"relevant under the filters ({_esc(turn.scope.describe())}): widen them (more sources, a "
+            f"longer date range) and ask again.</div>"
         )
     if not answer.citations:
         return heading + "<div class='aa-empty'>No passage in the articles answers this question.</div>"
@@ -199,7 +254,7 @@ def evidence_panel(turns: Sequence[Turn], index: int | None = None, n: int | Non
     return heading + _detail(chosen) + _source_list(answer.citations, index, chosen.n) + warnings
 
 
-# --- Search results, the article list, the export ---------------------------------------------------------
+# --- Search results and the export ---------------------------------------------------------------------
 
 
 def passages_html(passages: Sequence[Passage]) -> str:
@@ -228,7 +283,7 @@ def conversation_markdown(turns: Sequence[Turn], exported: datetime) -> str:
         if turn.scope.narrowed:
             notes.append(f"only {turn.scope.describe()}")
         if a.rewritten_question:
-            notes.append(f"searched for: {text(a.rewritten_question)}")
+            notes.append(f"searched for: {a.rewritten_question}")
         lines += [f"*{text(' · '.join(notes))}*", ""]
         lines += [text(f"{NOTHING_SELECTED}." if turn.found_nothing else a.text), ""]
         if a.citations:
@@ -236,7 +291,7 @@ def conversation_markdown(turns: Sequence[Turn], exported: datetime) -> str:
         for c in a.citations:
             p = c.passage
             facts = ", ".join(x for x in (p.source, p.author, p.published) if x)
-            url = f" <{p.url}>" if p.url.lower().startswith(("http://", "https://")) else ""
+            url = f" <{p.url}>" if _web(p.url) and not re.search(r"[\s<>]", p.url) else ""
             lines.append(f"{c.n}. **{text(p.title)}**, {text(facts)}.{url}")
             quote = " ".join((c.quote or p.text).split())
             lines += [f"   > {text(quote)}", ""]
