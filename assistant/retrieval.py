@@ -128,8 +128,7 @@ class PassageRetriever(BaseRetriever):
             # query is ten times slower); text and metadata are fetched for the winners only.
             mask = self._mask(filter)
             for rank, i in enumerate(self.lexical.nearest(vector, self.fetch_k, mask), start=1):
-                c = pool.setdefault(self.lexical.ids[i], _Candidate(self.lexical.ids[i]))
-                c.fused += 1.0 / (RRF_K + rank)
+                self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
             return
         n = min(self.fetch_k, self.collection.count())
         if n == 0:
@@ -154,21 +153,36 @@ class PassageRetriever(BaseRetriever):
                 "BM25 search needs the collection's lexical index: run `assistant ingest` again to build it."
             )
         for rank, (i, _) in enumerate(self.lexical.search(query, self.fetch_k, self._mask(filter)), 1):
-            c = pool.setdefault(self.lexical.ids[i], _Candidate(self.lexical.ids[i]))
-            c.fused += 1.0 / (RRF_K + rank)
+            self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
+
+    def _candidate(self, pool: dict[str, _Candidate], position: int) -> _Candidate:
+        """The pool's candidate for the lexical index's chunk at ``position``, its vector from memory."""
+        assert self.lexical is not None
+        chunk_id = self.lexical.ids[position]
+        if chunk_id not in pool:
+            pool[chunk_id] = _Candidate(chunk_id, vector=self.lexical.vectors[position])
+        return pool[chunk_id]
 
     def _complete(self, pool: dict[str, _Candidate]) -> None:
-        """Fetch text, metadata and vector for candidates that only BM25 found."""
-        missing = [c.chunk_id for c in pool.values() if c.vector is None]
+        """Fetch text and metadata (and the vector, if not in memory) for candidates found in memory."""
+        missing = [c.chunk_id for c in pool.values() if not c.meta]
         if not missing:
             return
-        got = self.collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-        docs, metas, vectors = got["documents"], got["metadatas"], got["embeddings"]
-        assert docs is not None and metas is not None and vectors is not None
+        need_vectors = any(pool[cid].vector is None for cid in missing)
+        include: list[Any] = (
+            ["documents", "metadatas", "embeddings"] if need_vectors else ["documents", "metadatas"]
+        )
+        got = self.collection.get(ids=missing, include=include)
+        docs, metas = got["documents"], got["metadatas"]
+        assert docs is not None and metas is not None
+        vectors = got["embeddings"] if need_vectors else [None] * len(got["ids"])
+        assert vectors is not None
         for chunk_id, text, meta, vec in zip(got["ids"], docs, metas, vectors, strict=True):
             c = pool[chunk_id]
-            c.text, c.meta, c.vector = text, dict(meta), np.asarray(vec, dtype=np.float32)
-        for chunk_id in [cid for cid, c in pool.items() if c.vector is None]:
+            c.text, c.meta = text, dict(meta)
+            if vec is not None:
+                c.vector = np.asarray(vec, dtype=np.float32)
+        for chunk_id in [cid for cid, c in pool.items() if not c.meta or c.vector is None]:
             del pool[chunk_id]  # deleted from Chroma since the BM25 index was built
 
     def _rescore(self, query: str, candidates: list[_Candidate]) -> None:

@@ -365,6 +365,11 @@ def _stored(article_id: str, meta: Mapping[str, Any]) -> StoredArticle:
     return StoredArticle(article_id, *fields, str(meta["content_hash"]), int(meta["chunks"]))  # type: ignore[call-arg, arg-type]
 
 
+def _pages(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _PAGE):
+        yield ids[start : start + _PAGE]
+
+
 def _constant(n: int) -> np.ndarray:
     return np.ones((n, 1), dtype=np.float32)
 
@@ -392,6 +397,10 @@ class ChromaArticleStore(ArticleStore):
         return {id_: str(meta["content_hash"]) for id_, meta, _ in self._metas()}
 
     def put_many(self, items: Sequence[tuple[Article, int]]) -> None:
+        if len(items) > _PAGE:  # a server takes a few thousand records per request
+            for start in range(0, len(items), _PAGE):
+                self.put_many(items[start : start + _PAGE])
+            return
         if not items:
             return
         self._rows.upsert(
@@ -410,9 +419,8 @@ class ChromaArticleStore(ArticleStore):
         self.clear_pending(a.id for a, _ in items)
 
     def delete(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        if ids:
-            self._rows.delete(ids=ids)
+        for page in _pages(list(ids)):
+            self._rows.delete(ids=page)
 
     def known(self, ids: Iterable[str]) -> set[str]:
         ids = list(ids)
@@ -455,14 +463,12 @@ class ChromaArticleStore(ArticleStore):
         return set(self._pending.get(include=[])["ids"])
 
     def mark_pending(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        if ids:
-            self._pending.upsert(ids=ids, embeddings=_constant(len(ids)))
+        for page in _pages(list(ids)):
+            self._pending.upsert(ids=page, embeddings=_constant(len(page)))
 
     def clear_pending(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        if ids:
-            self._pending.delete(ids=ids)
+        for page in _pages(list(ids)):
+            self._pending.delete(ids=page)
 
 
 def open_article_store(data_dir: Path, collection: str, url: str = "") -> ArticleStore:

@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N corpus items")
     parser.add_argument("--replicas", type=int, default=10, help="copies of the corpus for the large store")
     parser.add_argument("--queries", type=int, default=200, help="questions timed per store")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep OUT/results.json's finished runs and the scratch folder"
+    )
     parser.add_argument("--arm", choices=(*ARMS, "latency"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
     work = args.work or args.out / "work"
@@ -53,13 +56,19 @@ def main() -> None:
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print("RESULT " + json.dumps(result), flush=True)
         return
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    results: dict[str, Any] = {}
+    saved = args.out / "results.json"
+    results: dict[str, Any] = json.loads(saved.read_text()) if args.resume and saved.exists() else {}
+    if not args.resume:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    argv = [a for a in sys.argv[1:] if a != "--resume"]
     for arm in (*ARMS, "latency"):
+        if arm in results:
+            continue
         print(f"== {arm}", file=sys.stderr, flush=True)
-        results[arm] = child(arm, sys.argv[1:])
-        print(json.dumps(results[arm]), file=sys.stderr, flush=True)
+        results[arm] = child(arm, argv)
+        saved.write_text(json.dumps(results, indent=2))  # a later failure keeps what is done
     write_report(results, args)
 
 
@@ -234,7 +243,8 @@ def replicate(source: Any, target: Any, copies: int) -> None:
     rng = np.random.default_rng(0)
     page = 2000
     total = source.collection.count()
-    for offset in range(0, total, page):
+    done = target.collection.count() == total * copies  # chunks copied by an earlier, interrupted run
+    for offset in range(0, 0 if done else total, page):
         got = source.collection.get(
             include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
         )
@@ -249,8 +259,10 @@ def replicate(source: Any, target: Any, copies: int) -> None:
                 documents=got["documents"],
                 metadatas=[{**m, "article_id": f"{m['article_id']}{suffix}"} for m in got["metadatas"]],
             )
-        print(f"\r  copied {min(offset + page, total)}/{total} chunks x{copies}", end="", file=sys.stderr)
-    print(file=sys.stderr)
+        if offset % (page * 20) == 0:
+            print(
+                f"  copied {min(offset + page, total)}/{total} chunks x{copies}", file=sys.stderr, flush=True
+            )
     articles = list(source.articles.all())
     counts = {s.id: s.chunks for s in source.articles.list()}
     for k in range(copies):
@@ -318,8 +330,6 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
     naive = results["naive"]
     rows = [
         "| run | precision | chunks | seconds | chunks/s | x naive | embedded | peak RSS MB |",

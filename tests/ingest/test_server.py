@@ -61,63 +61,30 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
 def test_ingest_and_ask_through_a_chroma_server(chroma_url, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(SAMPLE_ARTICLES, corpus)
-    first = cli(
-        "ingest",
-        corpus,
-        "--chroma-url",
-        chroma_url,
-        "--collection",
-        "shared",
-        "--data-dir",
-        tmp_path / "a",
-        "--json",
-    )
-    assert first.returncode == 0, first.stderr
-    report = json.loads(first.stdout)
-    assert report["added"] == 16
 
-    # Another machine (another data directory) sees the same record: nothing to do.
-    again = cli(
-        "ingest",
-        corpus,
-        "--chroma-url",
-        chroma_url,
-        "--collection",
-        "shared",
-        "--data-dir",
-        tmp_path / "b",
-        "--json",
-    )
-    assert json.loads(again.stdout)["unchanged"] == 16 and json.loads(again.stdout)["articles"] == 0
-    stats = json.loads(
-        cli(
-            "stats",
+    def on(machine: str, *args: object) -> dict:
+        done = cli(
+            *args,
             "--chroma-url",
             chroma_url,
             "--collection",
             "shared",
             "--data-dir",
-            tmp_path / "b",
+            tmp_path / machine,
             "--json",
-        ).stdout
-    )
-    assert (stats["articles"], stats["chunks"]) == (16, report["chunks"])
+        )
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
 
+    report = on("a", "ingest", corpus)
+    assert report["added"] == 16
+    # Another machine (another data directory) sees the same record: nothing to do.
+    again = on("b", "ingest", corpus)
+    assert (again["unchanged"], again["articles"]) == (16, 0)
+    stats = on("b", "stats")
+    assert (stats["articles"], stats["chunks"]) == (16, report["chunks"])
     question = json.loads((SAMPLE / "questions.jsonl").read_text().splitlines()[0])
-    asked = cli(
-        "ask",
-        question["question"],
-        "--chroma-url",
-        chroma_url,
-        "--collection",
-        "shared",
-        "--data-dir",
-        tmp_path / "b",
-        "--llm",
-        "extractive",
-        "--json",
-    )
-    answer = json.loads(asked.stdout)
+    answer = on("b", "ask", question["question"], "--llm", "extractive")
     assert not answer["declined"] and answer["citations"][0]["title"] == question["article_title"]
 
     settings = Settings(data_dir=tmp_path / "b", collection="shared", chroma_url=chroma_url, llm="extractive")
