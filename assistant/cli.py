@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from assistant.config import (
     settings_from_env,
 )
 from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from ingest.index import IngestReport
 
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,7 +165,6 @@ def ingest(
     from tqdm import tqdm
 
     from assistant.factory import open_index
-    from ingest.index import IngestReport
     from ingest.load import FieldMap, count_files, load_articles
 
     settings = make_settings(**flags)
@@ -198,7 +200,7 @@ def ingest(
         sys.exit(1)
 
 
-def summary(report: Any, settings: Settings) -> str:
+def summary(report: IngestReport, settings: Settings) -> str:
     """The ingest report in two lines: what changed, and how fast."""
     r = report
     rate = r.chunks / r.seconds if r.seconds else 0.0

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     transformers_logging.disable_progress_bar()  # a bar for loading 90 MB from disk is noise in the CLI
 
 
+@lru_cache(maxsize=1)
 def native_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (Intel AMX or AVX512-BF16)."""
     try:

@@ -109,11 +109,6 @@ class ArticleStore(ABC):
     def counts(self) -> tuple[int, int]:
         """(articles, chunks) in this collection."""
 
-    def known(self, ids: Iterable[str]) -> set[str]:
-        """Which of ``ids`` are recorded."""
-        ids = set(ids)
-        return ids & set(self.content_hashes()) if ids else set()
-
     @abstractmethod
     def pending(self) -> set[str]:
         """Articles whose chunks a run began to change and did not finish."""
@@ -421,10 +416,6 @@ class ChromaArticleStore(ArticleStore):
     def delete(self, ids: Iterable[str]) -> None:
         for page in _pages(list(ids)):
             self._rows.delete(ids=page)
-
-    def known(self, ids: Iterable[str]) -> set[str]:
-        ids = list(ids)
-        return set(self._rows.get(ids=ids, include=[])["ids"]) if ids else set()
 
     def _records(self, ids: list[str] | None = None) -> list[tuple[StoredArticle, str]]:
         if ids is not None:

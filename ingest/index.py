@@ -69,7 +69,7 @@ class IngestReport:
 
     def note(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
-        self.files.add(outcome.path.rsplit(":", 1)[0] if outcome.status == "error" else outcome.path)
+        self.files.add(_file_of(outcome.path))
 
     @property
     def articles(self) -> int:
@@ -128,9 +128,10 @@ def index_articles(
     ``reindex`` re-embeds unchanged articles too (after the index format changed); ``strict`` stops at the
     first file or record that cannot be read (what was read before it is indexed).
     """
-    run = _Run(collection, articles, embeddings, on_progress, reuse=not reindex)
+    hashes = articles.content_hashes()
+    run = _Run(collection, articles, embeddings, on_progress, recorded=set(hashes), reuse=not reindex)
     pending = articles.pending()
-    current = {} if reindex else {k: v for k, v in articles.content_hashes().items() if k not in pending}
+    current = {} if reindex else {k: v for k, v in hashes.items() if k not in pending}
     batch: Batch = []
     size = 0
     for item in _prepared(_then_repairs(items, run.report, pending, articles), chunk_size, overlap, run):
@@ -153,7 +154,7 @@ def index_articles(
         run.submit(batch)
     run.finish()
     if not run.report.stopped:
-        orphans = pending - run.report.seen - set(articles.content_hashes())
+        orphans = pending - run.report.seen - run.recorded
         if orphans:  # chunks of articles a killed run never recorded, and that are gone from the input
             collection.delete(where={"article_id": {"$in": sorted(orphans)}})  # type: ignore[dict-item]
             articles.clear_pending(orphans)
@@ -218,9 +219,7 @@ def _prepare(
         return Skipped(article.path, f"same article as another one in this run (id {article.id})")
     report.seen.add(article.id)
     report.characters += len(article.text)
-    if (
-        article.path and ":" not in article.path[2:]
-    ):  # a file, not a record ("a.jsonl:3"): absolute, for --prune
+    if article.path:  # absolute, so --prune finds it from any working directory
         article = replace(article, path=os.path.abspath(article.path))
     return article, split_article(article, chunk_size, overlap)
 
@@ -234,8 +233,10 @@ class _Run:
         articles: ArticleStore,
         embeddings: Embeddings,
         on_progress: Callable[[IngestReport], None] | None,
+        recorded: set[str],
         reuse: bool = True,
     ) -> None:
+        self.recorded = recorded  # article ids in the store; kept up to date by the writer
         self.reuse = reuse  # False when stored vectors are of an older index format
         self.collection = collection
         self.articles = articles
@@ -289,7 +290,7 @@ class _Run:
     def _vectors(self, texts: list[str], article_ids: list[str], reuse: bool) -> np.ndarray:
         """Vectors for ``texts``: re-used from this run or from the articles' current chunks, else embedded."""
         keys = [_key(t) for t in texts]
-        if reuse and self.articles.known(article_ids):
+        if reuse and self.recorded.intersection(article_ids):
             self._remember_stored(article_ids)
         found = {k: self.vectors[k] for k in keys if k in self.vectors}
         todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
@@ -329,11 +330,11 @@ class _Run:
                 documents=[c.text for _, c in chunks],
                 metadatas=[chunk_metadata(a, c.index, c.start, c.end) for a, c in chunks],
             )
-        known = self.articles.known(ids)
         self.articles.put_many([(a, len(cs)) for a, cs in batch])  # and clears their pending mark
         with self.lock:
             for article, article_chunks in batch:
-                status = "updated" if article.id in known else "added"
+                status = "updated" if article.id in self.recorded else "added"
+                self.recorded.add(article.id)
                 if status == "updated":
                     self.report.updated += 1
                 else:

@@ -70,17 +70,6 @@ def test_ingest_ask_stats_end_to_end(runner, tmp_path):
     assert not answer["declined"]
     assert answer["citations"][0]["title"] == question["article_title"]
 
-    ask = [
-        "ask",
-        question["question"],
-        "--data-dir",
-        data,
-        "--collection",
-        "cli",
-        "--llm",
-        "extractive",
-        "--json",
-    ]
     source = answer["citations"][0]["source"]
     filtered = json.loads(invoke(runner, *ask, "--source", source.lower()).stdout)
     assert filtered["passages"] and {p["source"] for p in filtered["passages"]} == {source}
