@@ -27,7 +27,7 @@ from pydantic import ConfigDict
 from assistant.answer import Passage
 from assistant.dates import DateWindow, resolve_dates
 from assistant.errors import QuestionError
-from assistant.lexical import LexicalIndex, matching
+from assistant.lexical import LexicalIndex, matching, text_key
 from assistant.store import contextual_text, day_number
 
 Mode = Literal["dense", "bm25", "hybrid"]
@@ -62,6 +62,8 @@ class _Candidate:
     text: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     vector: np.ndarray | None = None
+    day: int = 0  # published, YYYYMMDD; 0 when undated
+    key: int = 0  # text_key of the text: copies of one text share it
     fused: float = 0.0
     cosine: float = 0.0
 
@@ -101,9 +103,6 @@ class PassageRetriever(BaseRetriever):
             self._dense(vector, filter, pool)
         if self.mode in ("bm25", "hybrid"):
             self._bm25(query, filter, pool)
-        if not pool:
-            return []
-        self._complete(pool)
         candidates = list(pool.values())
         for c in candidates:
             assert c.vector is not None
@@ -115,12 +114,15 @@ class PassageRetriever(BaseRetriever):
         if self.recency:
             _boost_recent(candidates, as_of, self.recency / (RRF_K + 1), self.recency_half_life)
         if self.rescorer is not None:
+            self._complete(candidates)
+            candidates = [c for c in candidates if c.meta]
             self._rescore(query, candidates)
-        ranked = sorted(candidates, key=lambda c: (c.fused, c.meta.get("published_day", 0)), reverse=True)
-        ranked = [c for c in _distinct(ranked) if c.cosine >= floor]
+        ranked = sorted(candidates, key=lambda c: (c.fused, c.day), reverse=True)
+        ranked = [c for c in ranked if c.cosine >= floor]
         if self.mmr_lambda < 1.0:
-            ranked = _mmr(ranked, k, self.mmr_lambda)
-        return [_to_passage(c) for c in ranked[:k]]
+            diverse = _mmr(self._distinct(ranked, len(ranked)), k, self.mmr_lambda)
+            return [_to_passage(c) for c in diverse[:k]]
+        return [_to_passage(c) for c in self._distinct(ranked, k)]
 
     def _dense(self, vector: np.ndarray, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
         if self.lexical is not None and filter != SearchFilter():
@@ -145,6 +147,8 @@ class PassageRetriever(BaseRetriever):
             c = pool.setdefault(chunk_id, _Candidate(chunk_id))
             c.text, c.meta = docs[0][rank - 1], dict(metas[0][rank - 1])
             c.vector = np.asarray(vectors[0][rank - 1], dtype=np.float32)
+            c.day = int(c.meta.get("published_day", 0) or 0)
+            c.key = text_key(c.text)
             c.fused += 1.0 / (RRF_K + rank)
 
     def _bm25(self, query: str, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
@@ -156,34 +160,53 @@ class PassageRetriever(BaseRetriever):
             self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
 
     def _candidate(self, pool: dict[str, _Candidate], position: int) -> _Candidate:
-        """The pool's candidate for the lexical index's chunk at ``position``, its vector from memory."""
+        """The pool's candidate for the lexical index's chunk at ``position``: vector and date from memory,
+        text and metadata fetched later, and only if it is among the passages returned."""
         assert self.lexical is not None
         chunk_id = self.lexical.ids[position]
         if chunk_id not in pool:
-            pool[chunk_id] = _Candidate(chunk_id, vector=self.lexical.vectors[position])
+            lex = self.lexical
+            pool[chunk_id] = _Candidate(
+                chunk_id,
+                vector=lex.vectors[position],
+                day=int(lex.days[position]),
+                key=int(lex.text_keys[position]),
+            )
         return pool[chunk_id]
 
-    def _complete(self, pool: dict[str, _Candidate]) -> None:
-        """Fetch text and metadata (and the vector, if not in memory) for candidates found in memory."""
-        missing = [c.chunk_id for c in pool.values() if not c.meta]
+    def _complete(self, candidates: Sequence[_Candidate]) -> None:
+        """Fetch text and metadata for the candidates found in memory (Chroma's get costs about 0.3 ms
+        per id at 300k chunks, so only for those that may be returned)."""
+        missing = [c for c in candidates if not c.meta]
         if not missing:
             return
-        need_vectors = any(pool[cid].vector is None for cid in missing)
-        include: list[Any] = (
-            ["documents", "metadatas", "embeddings"] if need_vectors else ["documents", "metadatas"]
-        )
-        got = self.collection.get(ids=missing, include=include)
+        got = self.collection.get(ids=[c.chunk_id for c in missing], include=["documents", "metadatas"])
         docs, metas = got["documents"], got["metadatas"]
         assert docs is not None and metas is not None
-        vectors = got["embeddings"] if need_vectors else [None] * len(got["ids"])
-        assert vectors is not None
-        for chunk_id, text, meta, vec in zip(got["ids"], docs, metas, vectors, strict=True):
-            c = pool[chunk_id]
-            c.text, c.meta = text, dict(meta)
-            if vec is not None:
-                c.vector = np.asarray(vec, dtype=np.float32)
-        for chunk_id in [cid for cid, c in pool.items() if not c.meta or c.vector is None]:
-            del pool[chunk_id]  # deleted from Chroma since the BM25 index was built
+        found = {cid: (text, meta) for cid, text, meta in zip(got["ids"], docs, metas, strict=True)}
+        for c in missing:
+            if c.chunk_id in found:  # else deleted from Chroma since the BM25 index was built
+                c.text, c.meta = found[c.chunk_id][0], dict(found[c.chunk_id][1])
+
+    def _distinct(self, ranked: list[_Candidate], k: int) -> list[_Candidate]:
+        """The first ``k`` of ``ranked``, one per distinct text (wire stories are republished verbatim, so
+        only the first copy is kept), with their text and metadata."""
+        seen: set[int] = set()
+        out: list[_Candidate] = []
+        rest = iter(ranked)
+        while len(out) < k:
+            batch: list[_Candidate] = []
+            for c in rest:
+                if c.key not in seen:
+                    seen.add(c.key)
+                    batch.append(c)
+                    if len(out) + len(batch) == k:
+                        break
+            if not batch:
+                break
+            self._complete(batch)
+            out += [c for c in batch if c.meta]  # the others were deleted since the BM25 index was built
+        return out
 
     def _rescore(self, query: str, candidates: list[_Candidate]) -> None:
         """Fuse the first-stage order with the rescorer's cosine order (rank fusion again)."""
@@ -267,13 +290,13 @@ def _day_bounds(f: SearchFilter) -> list[tuple[int, str]]:
 def _boost_window(candidates: Sequence[_Candidate], window: DateWindow, bonus: float) -> None:
     start, end = day_number(window.start.isoformat()), day_number(window.end.isoformat())
     for c in candidates:
-        if start <= int(c.meta.get("published_day", 0)) <= end:
+        if start <= c.day <= end:
             c.fused += bonus
 
 
 def _boost_recent(candidates: Sequence[_Candidate], as_of: date, bonus: float, half_life: float) -> None:
     for c in candidates:
-        published = _day(int(c.meta.get("published_day", 0)))
+        published = _day(c.day)
         if published is not None and published <= as_of:
             c.fused += bonus * 0.5 ** ((as_of - published).days / half_life)
 
@@ -283,18 +306,6 @@ def _day(number: int) -> date | None:
         return date(number // 10000, number // 100 % 100, number % 100) if number else None
     except ValueError:
         return None
-
-
-def _distinct(ranked: list[_Candidate]) -> list[_Candidate]:
-    """Wire stories are republished verbatim: keep the first copy of each text."""
-    seen: set[str] = set()
-    out = []
-    for c in ranked:
-        key = " ".join(c.text.split())
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
 
 
 def _mmr(ranked: list[_Candidate], k: int, lam: float) -> list[_Candidate]:

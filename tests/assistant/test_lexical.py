@@ -11,7 +11,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.factory import Index
-from assistant.lexical import fingerprint, load, matching, open_lexical
+from assistant.lexical import _Scan, fingerprint, load, matching, open_lexical, text_key
 from assistant.store import contextual_text, open_article_store, open_collection
 from ingest.article import Article
 from ingest.index import index_articles
@@ -159,12 +159,41 @@ def test_mask_restricts_results(shared: Index) -> None:
     assert lex.search(query, 5, nothing) == []
 
 
+def test_text_keys_identify_texts_up_to_whitespace(shared: Index) -> None:
+    assert text_key("Floods close  the\nbridge.") == text_key(" Floods close the bridge. ")
+    assert text_key("Floods close the bridge.") != text_key("Floods closed the bridge.")
+    texts = shared.collection.get(ids=shared.lexical.ids, include=["documents"])["documents"]
+    assert shared.lexical.text_keys.tolist() == [text_key(t) for t in texts]
+
+
+def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan behind filtered dense search, int8 where the CPU has native bfloat16 and float32 elsewhere:
+    both find the chunks exact cosine ranks first among the 30 candidates the retriever takes (whose
+    cosines it then computes exactly), on real embeddings of many similar texts."""
+    rng = np.random.default_rng(0)
+    words = " ".join(a.text for a in ARTICLES).split()
+    texts = [" ".join(rng.choice(words, 40)) for _ in range(600)]
+    vectors = np.asarray(shared.embeddings.embed_documents(texts), dtype=np.float32)
+    queries = np.asarray(shared.embeddings.embed_documents(texts[:40]), dtype=np.float32)
+    exact = vectors @ queries.T
+    for native in (True, False):
+        monkeypatch.setattr("assistant.lexical.native_bf16", lambda native=native: native)
+        scan = _Scan(vectors)
+        assert (scan.int8 is not None) == native
+        for column, query in enumerate(queries):
+            sims = scan.similarities(query)
+            assert np.abs(sims - exact[:, column]).max() < 0.02
+            assert int(np.argmax(sims)) == column  # each text is its own nearest neighbour
+            best = set(np.argsort(-exact[:, column])[:10].tolist())
+            assert best <= set(np.argsort(-sims)[:30].tolist())
+
+
 def test_save_and_load_round_trip(shared: Index) -> None:
     loaded = load(shared.lexical_dir)
     assert loaded is not None
     assert loaded.fingerprint == shared.lexical.fingerprint == fingerprint(shared.articles)
     assert loaded.ids == shared.lexical.ids
-    for column in ("article_ids", "days", "sources", "authors"):
+    for column in ("article_ids", "days", "sources", "authors", "text_keys"):
         assert getattr(loaded, column).tolist() == getattr(shared.lexical, column).tolist()
     for query in ("Brenn", "Kestria interest rates", "Ambrel barley", "zzqx"):
         assert loaded.search(query, 5) == shared.lexical.search(query, 5)
