@@ -257,6 +257,7 @@ def retrieval_columns(results: Mapping[str, Any], retrieval_baselines: list[dict
     cols.append(Column("answer_mrr", "answer MRR", better="max"))
     cols += [Column(f"evidence_hit@{k}", f"evidence hit@{k}", better="max") for k in sorted(evidence_ks)]
     cols.append(Column("evidence_mrr", "evidence MRR", better="max"))
+    cols.append(Column("article_hit@5", "article hit@5", better="max"))
     cols.append(Column("retrieval_p50", "p50 ms", dec(1), "min"))
     cols.append(Column("retrieval_p95", "p95 ms", dec(1), "min"))
     return cols
@@ -265,7 +266,11 @@ def retrieval_columns(results: Mapping[str, Any], retrieval_baselines: list[dict
 def retrieval_values(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """One config's retrieval numbers keyed by column."""
     r = section(cfg, "retrieval")
-    vals: dict[str, Any] = {"answer_mrr": r.get("answer_mrr"), "evidence_mrr": r.get("evidence_mrr")}
+    vals: dict[str, Any] = {
+        "answer_mrr": r.get("answer_mrr"),
+        "evidence_mrr": r.get("evidence_mrr"),
+        "article_hit@5": at_k(r.get("article_hit"), 5),
+    }
     for family in ("answer_hit", "evidence_hit"):
         for k in ks_of(r.get(family)):
             vals[f"{family}@{k}"] = at_k(r.get(family), k)
@@ -290,6 +295,12 @@ def retrieval_lines(results: Mapping[str, Any]) -> list[str]:
             "",
             f"Evidence-hit ceiling (*{escape(b.get('name', ''))}*{n}): {fmt(b.get('value'))}, "
             "the share of questions whose evidence contains the answer at all, an upper bound on evidence hit@k.",
+        ]
+    if any(section(c, "retrieval").get("article_hit") for c in configs):
+        lines += [
+            "",
+            "Article hit@5: a top-5 passage comes from one of the question's own articles, whether or not it "
+            "holds the answer; evidence hit@5 below it is the right story found with the wrong passage.",
         ]
     return lines + baseline_sources(base) + [""]
 

@@ -298,12 +298,15 @@ def score_retrieval(
     """Answer hit and evidence hit at each k, and search latency, over the questions that have evidence.
 
     RealTime QA's evidence hit needs a passage that holds the answer and comes from one of the question's
-    own articles; for MultiHop-RAG and the sample (whose gold answers are often "yes"/"no") a passage from
+    own articles, and its article hit only the latter: the gap between the two is passages of the right
+    article that do not hold the answer (a question of passage choice, not of finding the story); for
+    MultiHop-RAG and the sample (whose gold answers are often "yes"/"no") a passage from
     an evidence article is the hit, and answer hit is not scored.
     """
     needs_answer = dataset.name == "realtimeqa"
     answer_ranks: list[int | None] = []
     evidence_ranks: list[int | None] = []
+    article_ranks: list[int | None] = []
     latencies: list[float] = []
     for q, row in zip(
         tqdm(
@@ -329,11 +332,14 @@ def score_retrieval(
             evidence_rank = metrics.first_hit_rank(texts, q.gold, allowed=own)
         else:
             evidence_rank = next((i for i, hit in enumerate(own, start=1) if hit), None)
+        article_rank = next((i for i, hit in enumerate(own, start=1) if hit), None)
         answer_ranks.append(answer_rank)
         evidence_ranks.append(evidence_rank)
+        article_ranks.append(article_rank)
         row["retrieval"] = {
             "answer_rank": answer_rank,
             "evidence_rank": evidence_rank,
+            "article_rank": article_rank,
             "latency_ms": round(latencies[-1], 2),
             "top": [[p.article_id, p.published, round(p.score, 3)] for p in passages[:5]],
         }
@@ -343,6 +349,7 @@ def score_retrieval(
         "answer_mrr": metrics.mean_reciprocal_rank(answer_ranks) if needs_answer else None,
         "evidence_hit": _hits(evidence_ranks),
         "evidence_mrr": metrics.mean_reciprocal_rank(evidence_ranks),
+        "article_hit": _hits(article_ranks) if needs_answer else None,
         "latency_ms": metrics.latency_summary(latencies),
         "latencies_ms": [round(x, 2) for x in latencies],
     }

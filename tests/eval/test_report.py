@@ -56,6 +56,7 @@ def _results() -> dict[str, Any]:
             "answer_mrr": 0.41,
             "evidence_hit": {"1": 0.2, "5": 0.4, "10": 0.5, "20": 0.55},
             "evidence_mrr": 0.3,
+            "article_hit": {"1": 0.35, "5": 0.55, "10": 0.6, "20": 0.65},
             "latency_ms": {"n": 12, "mean": 15.0, "p50": 14.25, "p95": 30.0, "max": 31.0},
             "latencies_ms": [10.0 + i for i in range(12)],
         },
@@ -218,7 +219,7 @@ def test_retrieval_table(report: str) -> None:
     assert "**0.300**" in full and "**0.410**" in full and "| 0.700 |" in full
     assert "**0.750**" in dense and "**4.5**" in dense and "| 0.250 |" in dense
     # NaN and missing evidence render as dashes, never bold
-    assert dense.count("–") == 1 + 4 + 1  # answer hit@10, evidence hit@1..20, evidence MRR
+    assert dense.count("–") == 1 + 4 + 1 + 1  # answer hit@10, evidence hit@1..20, evidence MRR, article hit
     base = _line(report, "| *BGE-large* (baseline) |")
     cells = [c.strip() for c in base.strip("|").split("|")]
     columns = [c.strip() for c in header.strip("|").split("|")]
@@ -227,6 +228,10 @@ def test_retrieval_table(report: str) -> None:
     assert cells[columns.index("answer hit@1")] == "–"
     assert "**" not in base
     assert "Evidence-hit ceiling (*oracle*, n=12): 0.900" in report
+    # article hit@5 beside evidence hit@5: the config that has it shows it, the other a dash
+    assert cells[columns.index("article hit@5")] == "–"
+    assert [c.strip() for c in full.strip("|").split("|")][columns.index("article hit@5")] == "0.550"
+    assert "Article hit@5: a top-5 passage comes from one of the question's own articles" in report
 
 
 def test_answers_and_types(report: str) -> None:
