@@ -86,10 +86,10 @@ class LexicalIndex:
         return _Scan(self.vectors)
 
     def nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[int]:
-        """Positions of the ``k`` chunks most similar to ``vector``, among ``mask`` if given.
+        """Positions of the ``k`` chunks most similar to ``vector`` (by exact cosine), among ``mask`` if given.
 
-        The scan may be quantized (see ``_Scan``): it decides which chunks are candidates, while the
-        retriever computes each candidate's cosine from the float32 vectors.
+        The scan may be quantized (see ``_Scan``): it picks twice ``k`` candidates, which are then ordered
+        by their exact cosines, so only a near-tie at the edge of the list can differ from an exact search.
         """
         allowed = len(self.ids) if mask is None else int(mask.sum())
         k = min(k, allowed)
@@ -98,8 +98,10 @@ class LexicalIndex:
         sims = self._scan.similarities(vector)
         if mask is not None:
             sims = np.where(mask, sims, -np.inf)
-        top = np.argpartition(-sims, k - 1)[:k]
-        return [int(i) for i in top[np.argsort(-sims[top], kind="stable")]]
+        wide = min(2 * k, allowed)
+        top = np.argpartition(-sims, wide - 1)[:wide]
+        exact = self.vectors[top] @ np.asarray(vector, dtype=np.float32)
+        return [int(i) for i in top[np.argsort(-exact, kind="stable")[:k]]]
 
 
 class _Scan:

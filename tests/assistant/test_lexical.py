@@ -188,6 +188,16 @@ def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.
             assert best <= set(np.argsort(-sims)[:30].tolist())
 
 
+@pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
+def test_nearest_is_ordered_by_exact_cosine(shared: Index, query: str) -> None:
+    lex = shared.lexical
+    vector = np.asarray(shared.embeddings.embed_query(query), dtype=np.float32)
+    exact = np.argsort(-(lex.vectors @ vector), kind="stable")
+    assert lex.nearest(vector, 4) == exact[:4].tolist()
+    reuters = np.asarray(lex.sources == "Reuters")
+    assert lex.nearest(vector, 2, reuters) == [int(i) for i in exact if reuters[i]][:2]
+
+
 def test_save_and_load_round_trip(shared: Index) -> None:
     loaded = load(shared.lexical_dir)
     assert loaded is not None
