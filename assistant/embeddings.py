@@ -36,12 +36,16 @@ class LocalEmbeddings(Embeddings):
     ``precision`` "auto" computes in bfloat16 where the CPU does so natively: 2.3x the float32 speed on
     this project's machine, and vectors within cosine 0.99997 of float32 ones, so collections built either
     way answer the same. Elsewhere bfloat16 is emulated and slower, so "auto" keeps float32.
+
+    ``batch_size`` texts go through the model at once (each ingest call's texts sorted by length first).
+    16 is as fast as 64 and keeps the heap small: the model's large activations of varying shapes fragment
+    it, and embedding 12,000 chunks peaked at 1.4 GB with 16 against 2.0 GB with 64 (8: 1.25 GB, 7% slower).
     """
 
     def __init__(
         self,
         name: str = "minilm",
-        batch_size: int = 64,
+        batch_size: int = 16,
         models_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:
