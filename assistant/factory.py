@@ -78,16 +78,12 @@ class Index:
                 overlap=s.chunk_overlap,
                 on_progress=on_progress,
             )
-            migrated = None
-            if index_format(self.collection) < INDEX_FORMAT:  # re-embed what is stored, then the new items
-                migrated = index(self.articles.all(), reindex=True)
+            old = index_format(self.collection) < INDEX_FORMAT
+            if old:  # every stored article is re-embedded: those ``items`` lack through crash repair
+                self.articles.mark_pending(self.articles.content_hashes())
+            report = index(items, strict=strict, reindex=old)
+            if old and not report.stopped:
                 mark_index_format(self.collection)
-            report = index(items, strict=strict)
-            if migrated is not None:
-                report.updated += migrated.updated
-                report.chunks += migrated.chunks
-                report.embedded += migrated.embedded
-                report.unchanged = max(0, report.unchanged - migrated.updated)
             if (prune_under or exact) and not report.stopped:
                 prune(report, None if exact else prune_under, self.collection, self.articles)
             self.__dict__.pop("lexical", None)

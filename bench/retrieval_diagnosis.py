@@ -44,8 +44,9 @@ SWEEP: dict[str, tuple[float, ...]] = {
 @dataclass
 class Case:
     question: EvalQuestion
-    gold: str  # normalised, padded with spaces
+    gold: str  # normalised
     answer_chunks: set[str]  # chunks of the question's own articles that hold the answer
+    answer_articles: set[str]  # the articles of those chunks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +87,7 @@ def _normalised_chunks(index: Index) -> dict[str, str]:
     for offset in range(0, index.collection.count(), 5000):
         page = index.collection.get(include=["documents"], limit=5000, offset=offset)
         out.update(
-            (i, f" {metrics.normalize(t)} ")
-            for i, t in zip(page["ids"], page["documents"] or [], strict=True)
+            (i, metrics.normalize(t)) for i, t in zip(page["ids"], page["documents"] or [], strict=True)
         )
     return out
 
@@ -100,9 +100,14 @@ def _cases(questions: list[EvalQuestion], index: Index, texts: dict[str, str]) -
     for q in questions:
         if not q.answerable:
             continue
-        gold = f" {metrics.normalize(q.gold)} "
-        own = {c for a in q.evidence_ids for c in by_article.get(a, []) if gold in texts[c]}
-        cases.append(Case(q, gold, own))
+        gold = metrics.normalize(q.gold)
+        own = {
+            (a, c)
+            for a in q.evidence_ids
+            for c in by_article.get(a, [])
+            if metrics.contains_normalized(texts[c], gold)
+        }
+        cases.append(Case(q, gold, {c for _, c in own}, {a for a, _ in own}))
     return cases
 
 
@@ -121,20 +126,19 @@ def _rate(
     )
 
 
+def _evidence(p: Passage, c: Case) -> bool:
+    return p.chunk_id in c.answer_chunks
+
+
 def _found(ranked: list[list[Passage]], cases: list[Case]) -> dict[str, dict[str, float]]:
     """Article found (a passage of an own article that holds the answer somewhere) against passage found."""
-    answer_articles = [{cid.rsplit("-", 1)[0] for cid in c.answer_chunks} for c in cases]
-    article_of = {id(c): a for c, a in zip(cases, answer_articles, strict=True)}
 
     def article(p: Passage, c: Case) -> bool:
-        return p.article_id in article_of[id(c)]
-
-    def passage(p: Passage, c: Case) -> bool:
-        return p.chunk_id in c.answer_chunks
+        return p.article_id in c.answer_articles
 
     return {
         "article": {str(k): _rate(ranked, cases, article, k) for k in KS},
-        "passage": {str(k): _rate(ranked, cases, passage, k) for k in KS},
+        "passage": {str(k): _rate(ranked, cases, _evidence, k) for k in KS},
     }
 
 
@@ -150,17 +154,15 @@ def _windowed(
     def hit(p: Passage, c: Case) -> bool:
         if p.article_id not in c.question.evidence_ids:
             return False
-        return any(c.gold in texts.get(neighbour(p.chunk_id, s), "") for s in range(-width, width + 1))
+        window = (texts.get(neighbour(p.chunk_id, s), "") for s in range(-width, width + 1))
+        return any(metrics.contains_normalized(t, c.gold) for t in window)
 
     return {str(k): _rate(ranked, cases, hit, k) for k in KS}
 
 
 def _sweep(base: PassageRetriever, cases: list[Case]) -> list[dict[str, Any]]:
-    def evidence(p: Passage, c: Case) -> bool:
-        return p.chunk_id in c.answer_chunks
-
     def answer(p: Passage, c: Case) -> bool:
-        return c.gold in f" {metrics.normalize(p.text)} "
+        return metrics.contains_normalized(metrics.normalize(p.text), c.gold)
 
     rows = []
     for name, values in SWEEP.items():
@@ -172,7 +174,7 @@ def _sweep(base: PassageRetriever, cases: list[Case]) -> list[dict[str, Any]]:
                     "setting": name,
                     "value": value,
                     "default": value == getattr(base, name),
-                    "evidence_hit@5": _rate(ranked, cases, evidence, 5),
+                    "evidence_hit@5": _rate(ranked, cases, _evidence, 5),
                     "answer_hit@5": _rate(ranked, cases, answer, 5),
                 }
             )

@@ -33,7 +33,7 @@ def _answer_tokens(text: str) -> list[str]:
     return [t for t in normalize(text).split() if t not in ARTICLES]
 
 
-def _contains_normalized(passage: str, answer: str) -> bool:
+def contains_normalized(passage: str, answer: str) -> bool:
     """Whether the already-normalized ``answer`` is a run of whole words in the already-normalized ``passage``."""
     return bool(answer) and f" {answer} " in f" {passage} "
 
@@ -43,7 +43,7 @@ def contains_answer(passage: str, answer: str) -> bool:
 
     "3" does not match "30"; an answer that normalizes to nothing ("", "...") never matches.
     """
-    return _contains_normalized(normalize(passage), normalize(answer))
+    return contains_normalized(normalize(passage), normalize(answer))
 
 
 # --- retrieval -----------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def first_hit_rank(
         raise ValueError(f"allowed has {len(allowed)} flags for {len(passages)} passages")
     wanted = normalize(answer)
     for rank, passage in enumerate(passages, start=1):
-        if (allowed is None or allowed[rank - 1]) and _contains_normalized(normalize(passage), wanted):
+        if (allowed is None or allowed[rank - 1]) and contains_normalized(normalize(passage), wanted):
             return rank
     return None
 

@@ -328,11 +328,8 @@ def score_retrieval(
         texts = [p.text for p in passages]
         own = [p.article_id in q.evidence_ids for p in passages]
         answer_rank = metrics.first_hit_rank(texts, q.gold) if needs_answer else None
-        if needs_answer:
-            evidence_rank = metrics.first_hit_rank(texts, q.gold, allowed=own)
-        else:
-            evidence_rank = next((i for i, hit in enumerate(own, start=1) if hit), None)
         article_rank = next((i for i, hit in enumerate(own, start=1) if hit), None)
+        evidence_rank = metrics.first_hit_rank(texts, q.gold, allowed=own) if needs_answer else article_rank
         answer_ranks.append(answer_rank)
         evidence_ranks.append(evidence_rank)
         article_ranks.append(article_rank)

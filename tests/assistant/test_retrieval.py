@@ -508,3 +508,12 @@ def test_rescorer_keeps_the_right_passage_first(news: Index, mpnet, question: st
     passages = retriever(news, rescorer=mpnet, k=3).search(question)
     assert ids(passages)[0] == expected
     assert passages[0].score == pytest.approx(retriever(news, k=3).search(question)[0].score)  # MiniLM cosine
+
+
+def test_older_format_reindexes_stored_articles_the_input_lacks(old_format: Index) -> None:
+    rest = [a for a in FORMAT_SET if a.id != "bridge"]
+    report = old_format.ingest(rest)
+    assert (report.added + report.updated, report.repaired) == (len(FORMAT_SET), 1)
+    assert _dated_dense(old_format)[:1] == ["bridge"]  # re-embedded from its stored text, with its day
+    assert old_format.articles.pending() == set()
+    assert index_format(old_format.collection) == INDEX_FORMAT
