@@ -75,6 +75,14 @@ class Sentence:
         }
 
 
+@dataclass(frozen=True)
+class Sources:
+    """What ``Assistant.stream`` yields as soon as retrieval ends, before the first word of the answer: the
+    passages it answers from, so a reader can start on them while the model writes."""
+
+    passages: tuple[Passage, ...]
+
+
 @dataclass
 class Answer:
     text: str
@@ -85,8 +93,9 @@ class Answer:
     question: str = ""
     rewritten_question: str | None = None
     backend: str = "extractive"
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage; prompt_tokens a count
     warnings: list[str] = field(default_factory=list)
+    draft: str = ""  # what the answerer wrote, before verification (kept when the answer is declined)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,4 +109,5 @@ class Answer:
             "backend": self.backend,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "warnings": self.warnings,
+            "draft": self.draft,
         }

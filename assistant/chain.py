@@ -11,18 +11,22 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answer import NOT_IN_ARTICLES, Answer, Passage
-from assistant.citations import verify_answer
+from assistant.answer import NOT_IN_ARTICLES, Answer, Passage, Sources
+from assistant.citations import strip_verdict, verify_answer
 from assistant.errors import LLMError, QuestionError
+from assistant.excerpts import Excerpt, select_excerpts
 from assistant.extractive import choose_by_support, extract_answer
 from assistant.llm import count_tokens
 from assistant.prompts import BRIEF_TASK, build_messages, build_rewrite_prompt, choice_task, parse_choice
+from assistant.relevance import asks_yes_no
 from assistant.retrieval import PassageRetriever
 from assistant.store import ArticleStore
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 _DECLINE = re.compile(
-    r"do(?:es)? not (?:contain|include|mention|say)|no information|not (?:stated|mentioned)", re.I
+    r"do(?:es)? not (?:contain|include|mention|say|provide|specify|state|give|have)|no information"
+    r"|not (?:stated|mentioned|specified)|cannot be (?:determined|answered)",
+    re.I,
 )
 _FOLLOW_UP = re.compile(
     r"^(?:and|but|so|also|what about|how about)\b|\b(?:he|she|it|its|they|them|their|his|her|this|that|those|"
@@ -43,6 +47,7 @@ class Assistant:
         *,
         context_tokens: int = 4096,
         max_tokens: int = 400,
+        excerpt_chars: int = 0,
         backend: str = "",
     ) -> None:
         self.retriever = retriever
@@ -51,6 +56,8 @@ class Assistant:
         self.llm = llm
         self.context_tokens = context_tokens
         self.max_tokens = max_tokens
+        self.excerpt_chars = excerpt_chars
+        self._excerpts_for: tuple[tuple[str, tuple[str, ...]], list[Excerpt]] | None = None
         self.backend = backend or ("extractive" if llm is None else "llm")
 
     def ask(
@@ -80,8 +87,9 @@ class Assistant:
         *,
         passages: list[Passage] | None = None,
         **search: Any,
-    ) -> Iterator[str | Answer]:
-        """Yield answer text as it is generated, then the verified ``Answer``."""
+    ) -> Iterator[Sources | str | Answer]:
+        """Yield the ``Sources`` once retrieval ends, then answer text as it is generated, then the verified
+        ``Answer``."""
         question = " ".join(question.split())
         if not question:
             raise QuestionError("The question is empty: type a question about the articles.")
@@ -93,6 +101,7 @@ class Assistant:
         t = time.perf_counter()
         passages = list(passages) if passages is not None else self.retriever.search(standalone, **search)
         timings["retrieve"] = time.perf_counter() - t
+        yield Sources(tuple(passages))
 
         answer = Answer(
             text="",
@@ -109,14 +118,18 @@ class Assistant:
         elif self.llm is None:
             draft = extract_answer(standalone, passages, self.embeddings)
             if draft:
+                timings["first_token"] = time.perf_counter() - began
                 yield draft
         else:
             draft = ""
             for token in self._generate(standalone, passages, answer):
+                if not draft:
+                    timings["first_token"] = time.perf_counter() - began
                 draft += token
                 yield token
         timings["generate"] = time.perf_counter() - t
 
+        answer.draft = draft
         t = time.perf_counter()
         self._finish(answer, draft, standalone)
         timings["verify"] = time.perf_counter() - t
@@ -145,7 +158,7 @@ class Assistant:
         assert self.llm is not None
         messages, _ = build_messages(
             question,
-            passages,
+            self.excerpts(question, passages),
             context_tokens=self.context_tokens,
             answer_tokens=self.max_tokens,  # the same budget as the answer: same passages, shared prompt cache
             count_tokens=partial(count_tokens, self.llm),
@@ -180,20 +193,25 @@ class Assistant:
 
     def _generate(self, question: str, passages: list[Passage], answer: Answer) -> Iterator[str]:
         assert self.llm is not None
+        excerpts = self.excerpts(question, passages)
         messages, kept = build_messages(
             question,
-            passages,
+            excerpts,
             context_tokens=self.context_tokens,
             answer_tokens=self.max_tokens,
             count_tokens=partial(count_tokens, self.llm),
         )
-        if kept < len(passages):
+        if kept < len(excerpts):
             answer.warnings.append(
-                f"Only {kept} of {len(passages)} passages fit in the model's context window."
+                f"Only {kept} of {len(excerpts)} passages fit in the model's context window."
             )
-            del answer.passages[kept:]
+            del answer.passages[excerpts[kept - 1].n if kept else 0 :]  # keeps the numbering
         try:
-            for chunk in self.llm.stream(messages):
+            for chunk in self.llm.stream(messages, stream_usage=True):
+                usage = getattr(chunk, "usage_metadata", None)
+                if usage:
+                    answer.timings["prompt_tokens"] = float(usage.get("input_tokens", 0))
+                    answer.timings["answer_tokens"] = float(usage.get("output_tokens", 0))
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
         except LLMError:
@@ -203,13 +221,28 @@ class Assistant:
                 f"The language model failed while answering: {exc}. Try --llm extractive."
             ) from exc
 
+    def excerpts(self, question: str, passages: list[Passage]) -> list[Excerpt]:
+        """What the model reads of ``passages``: the sentences nearest the question (the same for the answer,
+        the choice and the brief answer, so llama.cpp's prompt cache serves all three)."""
+        key = (question, tuple(p.chunk_id for p in passages))
+        if self._excerpts_for is None or self._excerpts_for[0] != key:
+            chosen = select_excerpts(question, passages, self.embeddings, budget_chars=self.excerpt_chars)
+            self._excerpts_for = (key, chosen)
+        return self._excerpts_for[1]
+
     def _finish(self, answer: Answer, draft: str, question: str) -> None:
         """Verify the draft's citations; decline when no sentence of it is supported by the passages.
 
         A declined LLM answer still says what the closest passages do hold, cited, so the analyst can judge.
         """
         passages = answer.passages
-        verified = verify_answer(draft, passages, question) if draft and not _declines(draft) else None
+        if not asks_yes_no(question):
+            draft = strip_verdict(draft)
+        verified = (
+            verify_answer(draft, passages, question, self.embeddings)
+            if draft and not says_not_in_articles(draft)
+            else None
+        )
         if verified is not None and any(s.supported for s in verified.sentences):
             answer.text = verified.text
             answer.sentences = verified.sentences
@@ -226,7 +259,7 @@ class Assistant:
             )
         nearby = extract_answer(question, passages, self.embeddings, max_sentences=2)
         if nearby:
-            closest = verify_answer(nearby, passages, question)
+            closest = verify_answer(nearby, passages, question, self.embeddings)
             answer.text = f"{NOT_IN_ARTICLES} The closest passages say: {closest.text}"
             answer.sentences = closest.sentences
             answer.citations = closest.citations
@@ -241,6 +274,6 @@ def _names(text: str) -> set[str]:
     }
 
 
-def _declines(draft: str) -> bool:
+def says_not_in_articles(draft: str) -> bool:
     """The model said the passages hold no answer (and cited nothing)."""
     return bool(_DECLINE.search(draft)) and "[" not in draft

@@ -1,11 +1,24 @@
-"""Parse ``[n]`` citations out of an answer, check each sentence against its cited passages, and locate
-the supporting span in the article so the UI can highlight it."""
+"""Parse ``[n]`` citations out of an answer, check each sentence against its cited passages, and locate the
+supporting span in each cited article so the UI can highlight it.
+
+A sentence is supported when its cited passages, together, state it:
+- the words it adds to the question are found in the passages' best spans (a sentence or two adjacent ones
+  per passage; a comparison may take its facts from two passages), at least ``SUPPORT_THRESHOLD`` of them;
+- or, for a paraphrase, the spans mean the same (embedding similarity at least ``PARAPHRASE_SIMILARITY``)
+  while sharing at least ``PARAPHRASE_MIN_OVERLAP`` of the words;
+- and in either case every name, number and date it adds is in those spans (or in the passage's title and
+  date line): a right-sounding sentence with a wrong figure is not supported.
+A bare "Yes." / "No." is the verdict the following sentences argue for: it is supported when one of them is.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import combinations, pairwise
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Citation, Passage, Sentence
 from ingest.chunk import split_sentences
@@ -13,15 +26,21 @@ from ingest.chunk import split_sentences
 _CITE = re.compile(r"\[(\d+(?:\s*[-–,;]\s*\d+)*)\]")
 _CITE_AFTER_STOP = re.compile(r"""([.!?]["'”’)]*)((?:\s*\[\d+(?:\s*[-–,;]\s*\d+)*\])+)""")
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b[A-Z]\b")
+_VERDICT = re.compile(r"^\s*(yes|no)(?:\s*[.,;:!]+|\s*$)\s*", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|neither)\b|n['’]t\b", re.IGNORECASE)
 _STOP = frozenset(
     """a an the of to in on at by for from with and or but not no is are was were be been being has have had do
     does did this that these those it its as into than then there their they them he she his her him we our you
     your i me my who whom whose which what when where why how also about after before over under up out
     said says say according would could should will may might can most likely probably reportedly allegedly
-    approximately around through via during while""".split()
+    approximately around through via during while yes both either neither each""".split()
 )
-SUPPORT_THRESHOLD = 0.6  # share of a sentence's content words that its cited span must contain
-ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that its passage must mention
+_MONTHS = "January February March April May June July August September October November December".split()
+SUPPORT_THRESHOLD = 0.6  # share of a sentence's new content words that its cited spans must contain
+PARAPHRASE_SIMILARITY = 0.70  # cosine (MiniLM) between a sentence and its spans that counts as the same claim
+PARAPHRASE_MIN_OVERLAP = 0.34  # ...provided they still share this share of its words
+ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that its passages must mention
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,35 @@ def _stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+def _all_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text.lower())}
+
+
+def key_terms(claim: str, question: str = "") -> set[str]:
+    """The names, numbers and dates ``claim`` states that ``question`` does not (stemmed, lowercased): each
+    must be found in the claim's spans. A capitalised word counts as a name unless it opens the sentence."""
+    asked = _all_words(question)
+    tokens = _WORD.findall(claim)
+    terms = {t for t in tokens if any(c.isdigit() for c in t)}
+    terms |= {m.group() for m in _CAPITALISED.finditer(claim) if m.start() > 0}
+    return {w for t in terms for w in _all_words(t) if w not in _STOP and w not in asked}
+
+
+def is_verdict(text: str) -> bool:
+    """A bare "Yes." or "No." (the answer to a yes/no question, argued by the sentences after it)."""
+    match = _VERDICT.match(text)
+    return bool(match) and not text[match.end() :].strip(" .!")
+
+
+def strip_verdict(answer: str) -> str:
+    """``answer`` without a "Yes."/"No." in front (a small model's habit even when nobody asked yes or no)."""
+    match = _VERDICT.match(answer)
+    if not match:
+        return answer
+    rest = answer[match.end() :].lstrip()
+    return rest[:1].upper() + rest[1:] if rest else answer
 
 
 def parse_cites(group: str) -> list[int]:
@@ -75,72 +123,183 @@ def split_cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     return result
 
 
-def locate_span(claim: str, passage: Passage, given: frozenset[str] = frozenset()) -> tuple[int, int, float]:
-    """The passage sentence (or two adjacent ones) that best covers ``claim``'s content words.
+@dataclass
+class _Source:
+    """One passage, split into the spans a claim can be checked against (offsets in the article)."""
 
-    Returns its offsets in the article and the share of the claim's content words it contains. Words in
-    ``given`` (the question's own words, which an answer restates) do not need support unless nothing else is
-    left, but the passage (or its title) must mention at least half of those it restates. Numbers in the claim
-    that the span lacks cap the support below the threshold: a wrong figure is not supported.
-    """
-    all_words = set(content_words(claim))
-    claim_words = (all_words - given) or all_words
-    # The question's words that the sentence restates need no support from the span, but the passage must be
-    # about them: "the football club paid $190 million" is not supported by a passage on a chip deal's fee.
-    restated = all_words & given
-    about = set(content_words(f"{passage.title} {passage.text}"))
-    anchored = not restated or len(restated & about) / len(restated) >= ANCHOR_THRESHOLD
-    spans = split_sentences(passage.text, offset=passage.start)
-    if not spans:
-        return passage.start, passage.end, 0.0
-    best = (spans[0].start, spans[0].end, -1.0)
-    candidates = [(s, s) for s in spans] + list(pairwise(spans))
-    for first, last in candidates:
-        text = passage.text[first.start - passage.start : last.end - passage.start]
-        words = set(content_words(text))
-        covered = len(claim_words & words) / len(claim_words) if claim_words else 0.0
-        missing_numbers = {w for w in claim_words - words if any(ch.isdigit() for ch in w)}
-        if missing_numbers or not anchored:
-            covered = min(covered, SUPPORT_THRESHOLD - 0.01)
-        if first is not last:
-            covered -= 0.05  # prefer the single sentence when it covers as much
-        if covered > best[2] + 1e-9:
-            best = (first.start, last.end, covered)
-    return best[0], best[1], max(best[2], 0.0)
+    passage: Passage
+    spans: list[tuple[int, int, str, set[str], bool]]  # start, end, text, words (stemmed), two sentences
+    header: set[str]  # words of the title, source and date line: true of the whole passage
+    about: set[str]  # content words of the title and text: what the passage is about
 
 
-def verify_answer(answer: str, passages: list[Passage], question: str = "") -> Verified:
+def _source(p: Passage) -> _Source:
+    sentences = split_sentences(p.text, offset=p.start)
+    spans = []
+    for first, last in [(s, s) for s in sentences] + list(pairwise(sentences)):
+        text = p.text[first.start - p.start : last.end - p.start]
+        spans.append((first.start, last.end, text, _all_words(text), first is not last))
+    header = _all_words(f"{p.title} {p.source} {_date_words(p.published)}")
+    return _Source(p, spans, header, set(content_words(f"{p.title} {p.text}")))
+
+
+def _date_words(published: str) -> str:
+    """'2023-11-24' -> '2023-11-24 2023 November 24 Nov': the forms a sentence may give the date in."""
+    match = re.match(r"(\d{4})-(\d\d)-(\d\d)", published or "")
+    if not match:
+        return published or ""
+    year, month, day = match.groups()
+    name = _MONTHS[int(month) - 1] if 1 <= int(month) <= 12 else ""
+    return f"{published} {year} {name} {name[:3]} {int(day)}"
+
+
+@dataclass(frozen=True)
+class _Support:
+    score: float  # 0..1: coverage of the claim's new words, or the paraphrase similarity when that decides
+    spans: dict[int, tuple[int, int]]  # passage number -> the span that contributed
+    supported: bool
+
+
+class _Checker:
+    """Checks claims against numbered passages; embeds spans only when a paraphrase needs deciding."""
+
+    def __init__(self, passages: list[Passage], question: str, embeddings: Embeddings | None) -> None:
+        self.sources = [_source(p) for p in passages]
+        self.question = question
+        self.given = frozenset(content_words(question))
+        self.embeddings = embeddings
+
+    def support(self, claim: str, cites: list[int]) -> _Support:
+        all_words = set(content_words(claim))
+        words = (all_words - self.given) or all_words
+        keys = key_terms(claim, self.question)
+        restated = all_words & self.given
+        sources = {n: self.sources[n - 1] for n in cites}
+        about = set().union(*(s.about | s.header for s in sources.values())) if sources else set()
+        if not sources or not words:
+            return _Support(0.0, {}, False)
+        anchored = not restated or len(restated & about) / len(restated) >= ANCHOR_THRESHOLD
+        covered: set[str] = set()
+        spans: dict[int, tuple[int, int]] = {}
+        best_text: list[str] = []
+        for n, source in sources.items():
+            found = self._best_span(source, words, keys)
+            if found is None:  # nothing in the text: the title and date line may still hold it
+                if not source.spans:
+                    continue
+                found = source.spans[0][:4]
+            start, end, text, span_words = found
+            gained = (words | keys) & (span_words | source.header)
+            if gained or not spans:
+                spans[n] = (start, end)
+                best_text.append(text)
+                covered |= gained
+        coverage = len(words & covered) / len(words)
+        keys_found = keys <= covered
+        # A denial the passages do not make is a claim of its own: "were not rescued" is not in "were rescued".
+        denial_found = not _negated(claim) or any(_negated(t) for t in best_text)
+        supported = anchored and keys_found and denial_found and coverage >= SUPPORT_THRESHOLD
+        score = coverage
+        paraphrase_possible = coverage >= PARAPHRASE_MIN_OVERLAP and _negated(claim) == any(
+            _negated(t) for t in best_text
+        )  # "did not raise" is close to "raised" in embedding space: never a paraphrase of it
+        if not supported and anchored and keys_found and denial_found and paraphrase_possible:
+            similarity = self._similarity(claim, " ".join(best_text))
+            supported = similarity >= PARAPHRASE_SIMILARITY
+            score = max(coverage, similarity) if supported else coverage
+        if not supported:
+            score = min(score, SUPPORT_THRESHOLD - 0.01)
+        return _Support(score, spans, supported)
+
+    def _best_span(
+        self, source: _Source, words: set[str], keys: set[str]
+    ) -> tuple[int, int, str, set[str]] | None:
+        best, best_score = None, 0.0
+        for start, end, text, span_words, pair in source.spans:
+            hits = len(words & span_words) + len(keys & span_words)  # names and numbers count twice
+            score = hits - (0.25 if pair else 0.0)  # the single sentence wins a tie with its pair
+            if score > best_score:
+                best, best_score = (start, end, text, span_words), score
+        return best
+
+    def _similarity(self, claim: str, span_text: str) -> float:
+        if self.embeddings is None or not span_text:
+            return 0.0
+        a, b = np.asarray(self.embeddings.embed_documents([claim, span_text]))
+        return float(a @ b / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0))
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def locate_span(claim: str, passage: Passage, question: str = "") -> tuple[int, int, float]:
+    """The span of ``passage`` (a sentence or two adjacent ones) that best covers ``claim``, and the share of
+    the claim's new words it covers (below ``SUPPORT_THRESHOLD`` when a name or number is missing)."""
+    result = _Checker([passage], question, None).support(claim, [1])
+    start, end = result.spans.get(1, (passage.start, passage.start))
+    return start, end, result.score
+
+
+def supports(
+    claim: str,
+    passages: list[Passage],
+    cites: list[int],
+    question: str = "",
+    embeddings: Embeddings | None = None,
+) -> tuple[bool, float]:
+    """Whether passages ``cites`` (1-based) of ``passages`` together support ``claim``, and the score."""
+    result = _Checker(passages, question, embeddings).support(claim, cites)
+    return result.supported, result.score
+
+
+def verify_answer(
+    answer: str, passages: list[Passage], question: str = "", embeddings: Embeddings | None = None
+) -> Verified:
     """Check every sentence's citations against the numbered ``passages`` (``[1]`` is ``passages[0]``).
 
-    Citations of passages that do not exist are removed. A sentence whose citations do not support it, or
-    that has none, is attributed to the passage that does support it when one does (with a warning), and
-    is otherwise marked unsupported: never silently dropped.
+    Citations of passages that do not exist are removed. A sentence its citations do not support, or that has
+    none, is attributed to the passages that do support it when some do (with a warning when that changes a
+    citation), and is otherwise marked unsupported: never silently dropped. ``embeddings`` lets a paraphrase
+    count as support (without them only word overlap does).
     """
-    given = frozenset(content_words(question))
+    checker = _Checker(passages, question, embeddings)
     warnings: list[str] = []
-    sentences: list[Sentence] = []
-    spans: dict[int, list[tuple[int, int]]] = {}
-    kept_text: list[str] = []
+    checked: list[tuple[str, list[int], _Support | None]] = []
     for text, cites in split_cited_sentences(answer):
         valid = [n for n in cites if 1 <= n <= len(passages)]
         warnings.extend(f"Removed citation [{n}]: there is no passage {n}." for n in cites if n not in valid)
-        located = {n: locate_span(text, passages[n - 1], given) for n in valid}
-        if not any(support >= SUPPORT_THRESHOLD for *_, support in located.values()):
-            others = {n: locate_span(text, p, given) for n, p in enumerate(passages, 1) if n not in located}
-            best = max(others, key=lambda n: others[n][2], default=None)
-            if best is not None and others[best][2] >= SUPPORT_THRESHOLD:
+        if is_verdict(text):
+            checked.append((text, valid, None))  # decided by the sentences that argue for it
+            continue
+        result = checker.support(text, valid)
+        if not result.supported and passages:
+            attributed = _attribute(checker, text, len(passages))
+            if attributed is not None:
+                numbers, result = attributed
                 if valid:  # a wrong citation corrected; attributing an uncited sentence is routine
                     was = "".join(f"[{n}]" for n in valid)
-                    warnings.append(f"Cited [{best}] instead of {was} for: {_clip(text)}")
-                valid, located = [best], {best: others[best]}
-        best_support = max((support for *_, support in located.values()), default=0.0)
-        for n, (start, end, support) in located.items():
-            if support >= SUPPORT_THRESHOLD or not spans.get(n):
-                spans.setdefault(n, []).append((start, end))
-        sentences.append(
-            Sentence(text, tuple(valid), bool(valid) and best_support >= SUPPORT_THRESHOLD, best_support)
-        )
-        marks = "".join(f"[{n}]" for n in valid)
+                    now = "".join(f"[{n}]" for n in numbers)
+                    warnings.append(f"Cited {now} instead of {was} for: {_clip(text)}")
+                valid = numbers
+        checked.append((text, valid, result))
+    argued = [r for _, _, r in checked if r is not None and r.supported]
+    sentences: list[Sentence] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
+    kept_text: list[str] = []
+    for text, valid, result in checked:
+        if result is None:  # a verdict: as good as the best argument for it, citing what that cites
+            ok = bool(argued)
+            cites = tuple(sorted({n for r in argued for n in r.spans})) if ok else tuple(valid)
+            sentence = Sentence(text, cites, ok, max((r.score for r in argued), default=0.0))
+        else:
+            cites = tuple(valid)
+            sentence = Sentence(text, cites, bool(valid) and result.supported, result.score)
+            for n, span in result.spans.items():
+                if result.supported or not spans.get(n):
+                    spans.setdefault(n, []).append(span)
+        sentences.append(sentence)
+        marks = "".join(f"[{n}]" for n in sentence.cites)
         kept_text.append(
             f"{text[:-1]} {marks}{text[-1]}" if marks and text[-1] in ".!?" else f"{text} {marks}".strip()
         )
@@ -151,6 +310,20 @@ def verify_answer(answer: str, passages: list[Passage], question: str = "") -> V
         end = max(e for _, e in spans[n])
         citations.append(Citation(n, p, start, end, p.text[start - p.start : end - p.start]))
     return Verified(sentences, citations, " ".join(kept_text), warnings)
+
+
+def _attribute(checker: _Checker, claim: str, count: int) -> tuple[list[int], _Support] | None:
+    """The passage, or failing that the two passages together, that support ``claim``; None if none do."""
+    singles = {n: checker.support(claim, [n]) for n in range(1, count + 1)}
+    best = max(singles, key=lambda n: singles[n].score)
+    if singles[best].supported:
+        return [best], singles[best]
+    ranked = sorted(singles, key=lambda n: -singles[n].score)[:3]
+    for a, b in combinations(ranked, 2):
+        pair = checker.support(claim, sorted((a, b)))
+        if pair.supported:
+            return sorted(pair.spans), pair
+    return None
 
 
 def _clip(text: str, width: int = 80) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -232,7 +232,7 @@ def summary(report: IngestReport, settings: Settings) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as one JSON object.")
 def ask(question: str, as_json: bool, **flags: Any) -> None:
     """Answer QUESTION from the indexed articles, with [n] citations."""
-    from assistant.answer import Answer
+    from assistant.answer import Answer, Sources
     from assistant.factory import build_assistant
 
     search_filter = make_filter(flags)
@@ -240,10 +240,14 @@ def ask(question: str, as_json: bool, **flags: Any) -> None:
     assistant = build_assistant(settings)
     answer: Answer | None = None
     streamed = False
+    live = not as_json and sys.stdout.isatty()
     for item in assistant.stream(question, filter=search_filter):
         if isinstance(item, Answer):
             answer = item
-        elif not as_json and sys.stdout.isatty():
+        elif isinstance(item, Sources):
+            if live and item.passages:  # something to read while the model writes
+                click.echo(render_sources(item.passages) + "\n")
+        elif live:
             click.echo(item, nl=False)
             streamed = True
     assert answer is not None
@@ -253,6 +257,15 @@ def ask(question: str, as_json: bool, **flags: Any) -> None:
     if streamed:
         click.echo("\n")
     click.echo(render_answer(answer))
+
+
+def render_sources(passages: Sequence[Any]) -> str:
+    """The passages an answer is being written from, one line each, as soon as retrieval ends."""
+    lines = [f"Reading {len(passages)} passage{'s' if len(passages) != 1 else ''}:"]
+    for n, p in enumerate(passages, 1):
+        meta = ", ".join(x for x in (p.source, p.published) if x)
+        lines.append(f"[{n}] {p.title}" + (f" ({meta})" if meta else ""))
+    return "\n".join(lines)
 
 
 def render_answer(answer: Any) -> str:
@@ -346,6 +359,12 @@ def ui(host: str, port: int, **flags: Any) -> None:
     show_default=True,
     help="Where evaluation indexes and the answer cache live.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where answers and judge verdicts are cached (default DATA_DIR/cache); commit it so that a run "
+    "resumes on another machine.",
+)
 @click.option("--embedding-model", type=click.Choice(EMBEDDING_MODELS), help="Embedder for the index.")
 @click.option("--chunk-size", type=click.IntRange(100), help="Chunk size in characters (default 800).")
 @click.option(
@@ -362,6 +381,7 @@ def eval_(
     answer_configs: tuple[str, ...],
     no_answers: bool,
     judge: bool,
+    cache_dir: Path | None,
     **flags: Any,
 ) -> None:
     """Score retrieval, answers and citations on a benchmark; write results.json, report.md and plots.
@@ -396,7 +416,7 @@ def eval_(
             / (f"{settings.llm}-{settings.llm_profile}" if answering else "retrieval")
         )
     command = "assistant eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "assistant eval"
-    options = RunOptions(chosen, answering, limit, seed, judge, command)
+    options = RunOptions(chosen, answering, limit, seed, judge, command, cache_dir)
     run(data, settings, options, out)
 
 

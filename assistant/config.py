@@ -55,6 +55,9 @@ class Settings:
     chunk_size: int = 800  # characters, sentence-aligned
     chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
     min_relevance: float = 0.30  # cosine similarity below which a passage is not evidence
+    # The language model reads only the passages' sentences nearest the question (and their neighbours), up
+    # to this many characters: the prompt's length is the wait before the first word. 0: whole passages.
+    excerpt_chars: int = 1200
     temperature: float = 0.0
     max_tokens: int = 400
     context_tokens: int = 4096
@@ -83,6 +86,10 @@ class Settings:
                 raise ConfigError(
                     f"{name} must be greater than 0. Currently, {name} is {getattr(self, name)}."
                 )
+        if self.excerpt_chars < 0:
+            raise ConfigError(
+                f"excerpt_chars must be 0 (whole passages) or more. Currently, it is {self.excerpt_chars}."
+            )
         if self.fetch_k < self.k:
             raise ConfigError(f"fetch_k ({self.fetch_k}) must be at least k ({self.k}).")
         if not _COLLECTION_NAME.fullmatch(self.collection):

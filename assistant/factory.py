@@ -145,5 +145,6 @@ def build_assistant(settings: Settings, index: Index | None = None) -> Assistant
         llm,
         context_tokens=settings.context_tokens,
         max_tokens=settings.max_tokens,
+        excerpt_chars=settings.excerpt_chars,
         backend=backend,
     )

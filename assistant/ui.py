@@ -21,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answer import Answer, Passage
+from assistant.answer import Answer, Passage, Sources
 from assistant.chain import Assistant
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, QuestionError
@@ -38,6 +38,7 @@ from assistant.ui_render import (
     md_text,
     parse_cite_target,
     passages_html,
+    sources_panel,
 )
 from ingest.article import Article, LoadError
 from ingest.index import IngestReport
@@ -222,6 +223,12 @@ class Handlers:
                 if isinstance(item, Answer):
                     turns = [*turns, Turn(item, scope)]
                     yield chat_messages(turns), "", turns, evidence_panel(turns)
+                elif isinstance(item, Sources):  # readable while the model writes
+                    reading = {
+                        "role": "assistant",
+                        "content": f"<span class='aa-note'>Reading {len(item.passages)} passages…</span>",
+                    }
+                    yield [*shown, reading], "", turns, sources_panel(question, item.passages)
                 else:
                     draft += item
                     yield (

@@ -254,6 +254,12 @@ def evidence_panel(turns: Sequence[Turn], index: int | None = None, n: int | Non
     return heading + _detail(chosen) + _source_list(answer.citations, index, chosen.n) + warnings
 
 
+def sources_panel(question: str, passages: Sequence[Passage]) -> str:
+    """The passages an answer is being written from, shown before its first word."""
+    heading = f"<div class='aa-question'>Sources for: {_esc(question)}</div>"
+    return heading + passages_html(passages)
+
+
 # --- Search results and the export ---------------------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
                 for item in assistant.stream(q["question"]):
                     if isinstance(item, Answer):
                         answer = item
-                    elif first is None:
+                    elif isinstance(item, str) and first is None:
                         first = time.perf_counter() - began
                 total = time.perf_counter() - began
                 assert answer is not None

@@ -29,6 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.answer import Answer, Passage
+from assistant.citations import is_verdict
 from assistant.config import LLM_PROFILES, Settings, settings_from_env
 from assistant.errors import ModelError
 from assistant.llm import make_chat_model
@@ -205,11 +206,16 @@ class EntailmentJudge:
         return bool(verdict)
 
     def judge_answer(self, answer: Answer) -> list[SentenceJudgment]:
-        """ALCE verdicts for each sentence of ``answer`` ([] for a declined answer)."""
+        """ALCE verdicts for each sentence of ``answer`` ([] for a declined answer). A bare "Yes."/"No." is
+        no claim of its own (it stands for the sentences after it), so it is not judged."""
         if answer.declined:
             return []
         passages = [passage_for_judge(p) for p in answer.passages]
-        return [judge_sentence(passages, s.cites, s.text, self.entails) for s in answer.sentences]
+        return [
+            judge_sentence(passages, s.cites, s.text, self.entails)
+            for s in answer.sentences
+            if not is_verdict(s.text)
+        ]
 
 
 @contextlib.contextmanager
@@ -247,6 +253,10 @@ class LabelledPair:
     claim: str
     entailed: bool
     note: str = ""
+    set: str = ""  # "held-out": written after the judge's prompt was fixed, never used to choose it
+
+
+HELD_OUT = "held-out"
 
 
 def load_labels(path: Path = DEFAULT_LABELS) -> list[LabelledPair]:
@@ -266,7 +276,9 @@ def load_labels(path: Path = DEFAULT_LABELS) -> list[LabelledPair]:
             raise ValueError(f"{path}:{number}: passages must be a non-empty list of strings")
         if not isinstance(claim, str) or not claim.strip() or not isinstance(entailed, bool):
             raise ValueError(f"{path}:{number}: claim must be non-empty text and entailed true or false")
-        pairs.append(LabelledPair(tuple(passages), claim, entailed, str(row.get("note", ""))))
+        pairs.append(
+            LabelledPair(tuple(passages), claim, entailed, str(row.get("note", "")), str(row.get("set", "")))
+        )
     return pairs
 
 
@@ -276,12 +288,26 @@ def validate_judge(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> JudgeValidation:
     """The judge's verdicts on ``pairs`` against their labels; ``on_progress(done, total)`` after each."""
+    return confusion(judge_pairs(judge, pairs, on_progress), [p.entailed for p in pairs])
+
+
+def judge_pairs(
+    judge: EntailmentJudge,
+    pairs: Sequence[LabelledPair],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[bool]:
     verdicts = []
     for done, pair in enumerate(pairs, start=1):
         verdicts.append(judge.entails(pair.passages, pair.claim))
         if on_progress:
             on_progress(done, len(pairs))
-    return confusion(verdicts, [p.entailed for p in pairs])
+    return verdicts
+
+
+def held_out(pairs: Sequence[LabelledPair], verdicts: Sequence[bool]) -> JudgeValidation | None:
+    """Agreement on the held-out labels alone (written after the prompt was fixed), None if there are none."""
+    chosen = [(v, p.entailed) for p, v in zip(pairs, verdicts, strict=True) if p.set == HELD_OUT]
+    return confusion([v for v, _ in chosen], [g for _, g in chosen]) if chosen else None
 
 
 def confusion(verdicts: Sequence[bool], labels: Sequence[bool]) -> JudgeValidation:
@@ -312,18 +338,19 @@ def main(argv: list[str] | None = None) -> int:
         # The first call also loads the model; time the judgments separately.
         judge.entails(["The sky is blue."], "The sky is blue.")
         loaded = time.perf_counter()
-        verdicts: list[bool] = []
-        for n, pair in enumerate(pairs, start=1):
-            verdicts.append(judge.entails(pair.passages, pair.claim))
-            print(f"\r{n}/{len(pairs)}", end="", file=sys.stderr, flush=True)
+        verdicts = judge_pairs(
+            judge, pairs, lambda n, total: print(f"\r{n}/{total}", end="", file=sys.stderr, flush=True)
+        )
         print(file=sys.stderr)
         seconds = time.perf_counter() - loaded
     result = confusion(verdicts, [p.entailed for p in pairs])
+    held = held_out(pairs, verdicts)
     report = {
         "judge": judge.name,
         "profile": args.profile,
         "version": JUDGE_VERSION,
         **result.to_dict(),
+        "held_out": held.to_dict() if held else None,
         "unparsed": judge.unparsed,
         "seconds_per_judgment": round(seconds / max(len(pairs), 1), 2),
         "load_seconds": round(loaded - started, 1),

@@ -316,10 +316,15 @@ def answer_values(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "accuracy",
         "declined_unanswerable",
         "declined_answerable",
+        "declined_answer_in_passages",
     )
     vals: dict[str, Any] = {k: a.get(k) for k in keys}
     vals.update(
-        backend=str(a.get("backend") or ""), answer_p50=latency.get("p50"), answer_p95=latency.get("p95")
+        backend=str(a.get("backend") or ""),
+        answer_p50=latency.get("p50"),
+        answer_p95=latency.get("p95"),
+        first_token_p50=section(a, "first_token_s").get("p50"),
+        prompt_tokens_p50=section(a, "prompt_tokens").get("p50"),
     )
     return vals
 
@@ -332,6 +337,9 @@ ANSWER_COLUMNS = (
     Column("accuracy", "accuracy", better="max"),
     Column("declined_unanswerable", "declined (unanswerable)", better="max"),
     Column("declined_answerable", "wrongly declined (answerable)", better="min"),
+    Column("declined_answer_in_passages", "wrongly declined (answer in passages)", better="min"),
+    Column("prompt_tokens_p50", "prompt tokens p50", dec(0), "min"),
+    Column("first_token_p50", "first token p50 s", dec(1), "min"),
     Column("answer_p50", "p50 s", dec(1), "min"),
     Column("answer_p95", "p95 s", dec(1), "min"),
 )
@@ -347,6 +355,36 @@ def answers_lines(results: Mapping[str, Any]) -> list[str]:
     rows += baseline_rows(base)
     columns = non_empty(rows, ANSWER_COLUMNS)
     return ["## Answers", "", *table("config", columns, rows), *baseline_sources(base), ""]
+
+
+def decline_lines(results: Mapping[str, Any], examples: int = 3) -> list[str]:
+    """Why answerable questions were declined, per config: the cause table and a few drafts of each cause."""
+    lines: list[str] = []
+    for cfg in results.get("configs") or []:
+        causes = section(cfg, "answers").get("decline_causes") or []
+        if not causes:
+            continue
+        declined = [r for r in cfg.get("rows") or [] if section(section(r, "answer"), "decline")]
+        lines += [
+            f"### {escape(cfg.get('name'))}: {len(declined)} answerable questions declined",
+            "",
+            "| cause | what it means | questions | share |",
+            "|---|---|---|---|",
+            *(
+                f"| {c['cause']} | {escape(c['description'])} | {c['count']} | {fmt(c['share'])} |"
+                for c in causes
+            ),
+            "",
+        ]
+        for c in causes:
+            rows = [r for r in declined if r["answer"]["decline"]["cause"] == c["cause"]][:examples]
+            for r in rows:
+                draft = truncate(" ".join(str(r["answer"]["decline"].get("draft") or "").split()), 240)
+                lines.append(
+                    f"- {c['cause']}: {escape(truncate(str(r.get('question')), 160))} → {escape(draft) or '(no draft)'}"
+                )
+        lines.append("")
+    return ["## Why answerable questions were declined", "", *lines] if lines else []
 
 
 def by_type_lines(results: Mapping[str, Any]) -> list[str]:
@@ -411,10 +449,17 @@ def judge_line(judge: Mapping[str, Any]) -> str:
         return ""
     model = f" (`{judge['model']}`)" if judge.get("model") else ""
     counts = "/".join(fmt_int(judge.get(k)) for k in ("tp", "fp", "fn", "tn"))
-    return (
+    line = (
         f"Judge{model} agreement with hand labels: {fmt(judge.get('agreement'))} on {fmt_int(judge.get('n'))} pairs, "
         f"kappa {fmt(judge.get('kappa'))}; tp/fp/fn/tn {counts}."
     )
+    held = judge.get("held_out")
+    if isinstance(held, Mapping) and held.get("n"):
+        line += (
+            f" On the {fmt_int(held.get('n'))} held-out pairs alone (written after the judge's prompt was "
+            f"fixed): {fmt(held.get('agreement'))}, kappa {fmt(held.get('kappa'))}."
+        )
+    return line
 
 
 SPEED_COLUMNS = (
@@ -758,6 +803,7 @@ def render(results: Mapping[str, Any], plots: Sequence[Path]) -> str:
         *header_lines(results),
         *retrieval_lines(results),
         *answers_lines(results),
+        *decline_lines(results),
         *by_type_lines(results),
         *citation_lines(results),
         *speed_lines(results),

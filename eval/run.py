@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from assistant.answer import Answer, Passage, Sentence
@@ -34,6 +35,7 @@ from assistant.prompts import BRIEF_TASK, SYSTEM, choice_task
 from assistant.retrieval import SearchFilter
 from eval import metrics
 from eval.datasets import Baseline, Dataset, EvalQuestion, rtqa_baselines, select
+from eval.declines import cause_table, decline_cause
 from eval.naive import NaiveIndex
 from ingest.article import Article
 from ingest.index import IngestReport
@@ -118,6 +120,9 @@ class RunOptions:
     seed: int | None = None
     judge: bool = False
     command: str = ""
+    cache_dir: Path | None = (
+        None  # answers and verdicts (default DATA_DIR/cache); commit it to resume elsewhere
+    )
 
 
 def run(dataset: Dataset, base: Settings, options: RunOptions, out_dir: Path) -> dict[str, Any]:
@@ -144,14 +149,17 @@ def run(dataset: Dataset, base: Settings, options: RunOptions, out_dir: Path) ->
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     names = list(dict.fromkeys(options.configs + options.answer_configs))
+    cache_dir = options.cache_dir or base.data_dir / "cache"
     for name in names:
         preset = PRESETS[name]
         print(f"\n== {name}: {preset.description}", file=sys.stderr)
-        config = evaluate(dataset, questions, preset, base, answer=name in options.answer_configs)
+        config = evaluate(
+            dataset, questions, preset, base, answer=name in options.answer_configs, cache_dir=cache_dir
+        )
         results["configs"].append(config)
         _write_json(out_dir / "results.json", results)
     if options.judge:
-        results["judge"] = judge_citations(results, base)
+        results["judge"] = judge_citations(results, base, cache_dir)
     _write_json(out_dir / "results.json", results)
     report = write_report(results, out_dir)
     print(f"\nWrote {out_dir / 'results.json'} and {report}", file=sys.stderr)
@@ -163,12 +171,18 @@ def baselines_for(dataset: Dataset, questions: list[EvalQuestion]) -> list[Basel
     systems' predictions are per question; published figures cannot be re-scored and are kept as they are)."""
     if dataset.name != "realtimeqa" or len(questions) == len(dataset.questions):
         return dataset.baselines
-    rescored = rtqa_baselines(dataset.path / "baseline_results", questions)
+    rescored = rtqa_baselines(dataset.path, questions)
     return rescored + [b for b in dataset.baselines if b.metric not in {r.metric for r in rescored}]
 
 
 def evaluate(
-    dataset: Dataset, questions: list[EvalQuestion], preset: Preset, base: Settings, *, answer: bool
+    dataset: Dataset,
+    questions: list[EvalQuestion],
+    preset: Preset,
+    base: Settings,
+    *,
+    answer: bool,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     settings = base.with_overrides(**preset.overrides)
     settings = settings.with_overrides(collection=collection_name(dataset.name, settings))
@@ -203,7 +217,15 @@ def evaluate(
         if index is None and not preset.gold:
             raise ValueError(f"Configuration {preset.name!r} cannot answer questions; use another one.")
         assistant = build_assistant(settings, index or _empty_index(settings))
-        config["answers"] = score_answers(dataset, questions, preset, settings, assistant, config["rows"])
+        config["answers"] = score_answers(
+            dataset,
+            questions,
+            preset,
+            settings,
+            assistant,
+            config["rows"],
+            cache_dir or base.data_dir / "cache",
+        )
     config["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return config
 
@@ -366,11 +388,10 @@ def score_answers(
     settings: Settings,
     assistant: Assistant,
     rows: list[dict[str, Any]],
+    cache_dir: Path,
 ) -> dict[str, Any]:
     """Ask every question (answers come from the cache when this configuration answered them before)."""
-    cache = AnswerCache(
-        settings.data_dir / "cache" / dataset.name, cache_key(dataset, preset, settings, assistant)
-    )
+    cache = AnswerCache(cache_dir / dataset.name, cache_key(dataset, preset, settings, assistant))
     cached = sum(q.id in cache for q in questions)
     print(f"  answers: {cached} of {len(questions)} cached in {cache.path}", file=sys.stderr)
     bar = tqdm(
@@ -381,7 +402,7 @@ def score_answers(
         if record is None:
             record = ask(assistant, q, preset, settings)
             cache.put(q.id, record)
-        row["answer"] = score_answer(dataset, q, record)
+        row["answer"] = score_answer(dataset, q, record, assistant.embeddings)
     return {**summarize_answers(dataset, questions, rows, assistant.backend), "cache": str(cache.path)}
 
 
@@ -403,9 +424,12 @@ def ask(assistant: Assistant, q: EvalQuestion, preset: Preset, settings: Setting
     return record
 
 
-def score_answer(dataset: Dataset, q: EvalQuestion, record: dict[str, Any]) -> dict[str, Any]:
+def score_answer(
+    dataset: Dataset, q: EvalQuestion, record: dict[str, Any], embeddings: Embeddings | None = None
+) -> dict[str, Any]:
     a = record["answer"]
     text = a["answer"]
+    found = answer_in_passages(dataset, q, a["passages"])
     if q.answerable:
         correct = not a["declined"] and metrics.contains_answer(_uncited(text), q.gold)
     else:
@@ -414,16 +438,48 @@ def score_answer(dataset: Dataset, q: EvalQuestion, record: dict[str, Any]) -> d
         "text": text,
         "declined": a["declined"],
         "correct": correct,
+        "answer_in_passages": found,
         "latency_s": record["latency_s"],
+        "first_token_s": a.get("timings", {}).get("first_token"),
+        "prompt_tokens": a.get("timings", {}).get("prompt_tokens"),
         "citations": [[c["n"], c["article_id"], c["quote"][:300]] for c in a["citations"]],
         "choice": record.get("choice"),
         "brief": record.get("brief"),
     }
+    if q.answerable and a["declined"]:
+        cause, checks = decline_cause(q.question, q.gold, a, answer_in_passages=found, embeddings=embeddings)
+        out["decline"] = {
+            "cause": cause,
+            "draft": a.get("draft", ""),
+            "sentences": [
+                [
+                    c.text,
+                    list(c.cites),
+                    round(c.alone, 3),
+                    round(c.together, 3),
+                    round(c.elsewhere, 3),
+                    round(c.similarity, 3),
+                ]
+                for c in checks
+            ],
+        }
     if q.choices:
         out["choice_correct"] = record.get("choice") == q.answer_index
         out["em"] = metrics.exact_match(record.get("brief") or "", q.gold)
         out["f1"] = metrics.token_f1(record.get("brief") or "", q.gold)
     return out
+
+
+def answer_in_passages(dataset: Dataset, q: EvalQuestion, passages: list[dict[str, Any]]) -> bool:
+    """Whether the passages the answerer was given hold the answer: RealTime QA, the correct choice's text;
+    MultiHop-RAG, a passage of every evidence article (or the gold facts themselves); the sample, a passage
+    of the question's article."""
+    if dataset.name == "realtimeqa":
+        return any(metrics.contains_answer(p["text"], q.gold) for p in passages)
+    if q.evidence:
+        urls = {p["url"] for p in passages}
+        return all(a.url in urls for a in q.evidence)
+    return bool(q.evidence_ids & {p["article_id"] for p in passages})
 
 
 def summarize_answers(
@@ -455,6 +511,23 @@ def summarize_answers(
         ),
         "declined_unanswerable": _mean([a["declined"] for a in unanswerable]) if unanswerable else None,
         "declined_answerable": _mean([a["declined"] for a in answerable]) if answerable else None,
+        # the target measure: declined although the passages given held the answer
+        "declined_answer_in_passages": (
+            _mean([a["declined"] for a in found])
+            if (found := [a for a in answerable if a["answer_in_passages"]])
+            else None
+        ),
+        "answer_in_passages": _mean([a["answer_in_passages"] for a in answerable]) if answerable else None,
+        "decline_causes": [
+            {"cause": c, "description": d, "count": n, "share": round(share, 3)}
+            for c, d, n, share in cause_table([a["decline"]["cause"] for a in answerable if "decline" in a])
+        ],
+        "first_token_s": metrics.latency_summary(
+            [a["first_token_s"] for a in answers if a.get("first_token_s")]
+        ),
+        "prompt_tokens": metrics.latency_summary(
+            [a["prompt_tokens"] for a in answers if a.get("prompt_tokens")]
+        ),
         "citation": None,
         "latency_s": metrics.latency_summary(latencies),
         "latencies_s": latencies,
@@ -525,6 +598,8 @@ def _answer_code_digest() -> str:
         "dates.py",
         "prompts.py",
         "citations.py",
+        "relevance.py",
+        "excerpts.py",
         "extractive.py",
         "chain.py",
     ):
@@ -535,9 +610,17 @@ def _answer_code_digest() -> str:
 # --- citations -----------------------------------------------------------------------------------------
 
 
-def judge_citations(results: dict[str, Any], base: Settings) -> dict[str, Any] | None:
+def judge_citations(results: dict[str, Any], base: Settings, cache_dir: Path) -> dict[str, Any] | None:
     """ALCE citation recall/precision of every LLM-answered configuration, by the local entailment judge."""
-    from eval.judge import JUDGE_VERSION, load_labels, open_judge, validate_judge
+    from eval.judge import (
+        DEFAULT_LABELS,
+        JUDGE_VERSION,
+        confusion,
+        held_out,
+        judge_pairs,
+        load_labels,
+        open_judge,
+    )
 
     configs = [c for c in results["configs"] if c["answers"] and c["answers"]["backend"] != "extractive"]
     if not configs:
@@ -545,16 +628,19 @@ def judge_citations(results: dict[str, Any], base: Settings) -> dict[str, Any] |
         return None
     with ExitStack() as stack:
         judge = stack.enter_context(open_judge(base.with_overrides(llm="local", llm_profile="default")))
-        folder = base.data_dir / "cache" / "judge"
+        folder = cache_dir / "judge"
         folder.mkdir(parents=True, exist_ok=True)
         labels = load_labels()
-        validation_cache = folder / f"validation-v{JUDGE_VERSION}-{judge.name}.json"
+        labels_digest = hashlib.sha256(DEFAULT_LABELS.read_bytes()).hexdigest()[:8]
+        validation_cache = folder / f"validation-v{JUDGE_VERSION}-{judge.name}-{labels_digest}.json"
         if validation_cache.exists():
             validation = json.loads(validation_cache.read_text())
         else:
             with tqdm(total=len(labels), desc="Validating judge", file=sys.stderr) as bar:
-                v = validate_judge(judge, labels, on_progress=lambda i, n: bar.update(1))
-            validation = {"model": judge.name, **v.to_dict()}
+                verdicts = judge_pairs(judge, labels, on_progress=lambda i, n: bar.update(1))
+            v = confusion(verdicts, [p.entailed for p in labels])
+            held = held_out(labels, verdicts)
+            validation = {"model": judge.name, **v.to_dict(), "held_out": held.to_dict() if held else None}
             validation_cache.write_text(json.dumps(validation))
         for config in configs:
             # Judgments are keyed by the answers they judge: new answers are never given old verdicts.

@@ -115,7 +115,7 @@ def test_seed_article_answers_the_isis_question_without_share_widget(runner, tmp
         "--json",
     )
     answer = json.loads(out.stdout)
-    assert "release of Salafist detainees" in answer["answer"]
+    assert "release of Salafist detainees" in answer["sentences"][0]["text"]  # the answer leads
     assert any("Salafist detainees" in c["quote"] for c in answer["citations"])
 
 
@@ -124,3 +124,13 @@ def test_empty_question_is_a_readable_error(runner, tmp_path):
     assert result.exit_code == 1
     assert "The question is empty" in result.output
     assert "Traceback" not in result.output
+
+
+def test_sources_are_listed_with_their_source_and_date_before_the_answer():
+    from assistant.answer import Passage
+    from assistant.cli import render_sources
+
+    p = Passage("c", "a", "Dockworkers halt cargo", "Ledger", "", "", "2024-05-04", "text", 0, 4, 0.5)
+    assert render_sources([p, p]) == (
+        "Reading 2 passages:\n[1] Dockworkers halt cargo (Ledger, 2024-05-04)\n[2] Dockworkers halt cargo (Ledger, 2024-05-04)"
+    )

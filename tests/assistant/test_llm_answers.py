@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import NOT_IN_ARTICLES, Answer
+from assistant.answer import NOT_IN_ARTICLES, Answer, Sources
 from assistant.config import Settings
 from assistant.factory import build_assistant, open_index
 from assistant.llm import start_llama_server
@@ -65,10 +65,14 @@ def test_off_topic_question_is_declined_by_the_llm_chain(fast_assistant):
 
 def test_tokens_stream_before_the_verified_answer(fast_assistant):
     items = list(fast_assistant.stream(QUESTIONS["q01"]["question"]))
-    tokens, final = items[:-1], items[-1]
+    sources, tokens, final = items[0], items[1:-1], items[-1]
+    assert isinstance(sources, Sources) and sources.passages  # before the first word
     assert isinstance(final, Answer)
+    assert list(sources.passages) == final.passages
     assert len(tokens) > 1 and all(isinstance(t, str) for t in tokens)
     assert final.timings["generate"] > 0
+    assert 0 < final.timings["first_token"] < final.timings["total"]
+    assert final.timings["prompt_tokens"] > 100  # reported by llama.cpp
 
 
 def test_follow_up_is_rewritten_by_the_model_before_retrieval(fast_assistant):

@@ -111,7 +111,10 @@ def test_chat_streams_then_links_citations_and_opens_the_first(handlers):
     updates = ask(handlers, CAMP)
     first_chat, box, *_ = updates[0]
     assert "Searching the articles" in first_chat[-1]["content"] and box == ""
-    assert any("▍" in u[0][-1]["content"] for u in updates[1:-1])  # the draft, before verification
+    reading, _, _, sources = updates[1]  # the sources, before the first word of the answer
+    assert "Reading " in reading[-1]["content"] and " passages" in reading[-1]["content"]
+    assert "Sources for: " in sources and "Overcrowding" in sources
+    assert any("▍" in u[0][-1]["content"] for u in updates[2:-1])  # the draft, before verification
     chat, box, turns, panel = updates[-1]
     assert "International Relief Coordination Office" in chat[-1]["content"]
     assert cite_link(0, 1) in chat[-1]["content"] and len(turns) == 1

@@ -312,3 +312,26 @@ def test_fast_model_judges_obvious_pairs(tmp_path: Path) -> None:
         assert [j.cited for j in judgments] == [(1,), ()]
         assert judgments[1].entailed_by_all is False
         assert judge.judge_answer(Answer(text="No.", declined=True, passages=[passage])) == []
+
+
+def test_agreement_on_held_out_labels_is_reported_alone() -> None:
+    from eval.judge import HELD_OUT, LabelledPair, held_out
+
+    pairs = [
+        LabelledPair(("p",), "a", True),
+        LabelledPair(("p",), "b", False, set=HELD_OUT),
+        LabelledPair(("p",), "c", True, set=HELD_OUT),
+    ]
+    result = held_out(pairs, [False, False, False])
+    assert result is not None and result.n == 2 and result.agreement == 0.5
+    assert held_out(pairs[:1], [True]) is None
+
+
+def test_shipped_labels_hold_a_hundred_pairs_with_multi_passage_and_held_out_ones() -> None:
+    from eval.judge import HELD_OUT, load_labels
+
+    pairs = load_labels()
+    held = [p for p in pairs if p.set == HELD_OUT]
+    assert len(pairs) >= 100 and len(held) >= 58
+    assert sum(len(p.passages) > 1 for p in held) >= 20
+    assert 0.4 <= sum(p.entailed for p in held) / len(held) <= 0.6
