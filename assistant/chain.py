@@ -206,14 +206,21 @@ class Assistant:
                 f"Only {kept} of {len(excerpts)} passages fit in the model's context window."
             )
             del answer.passages[excerpts[kept - 1].n if kept else 0 :]  # keeps the numbering
+        written = ""
         try:
             for chunk in self.llm.stream(messages, stream_usage=True):
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage:
                     answer.timings["prompt_tokens"] = float(usage.get("input_tokens", 0))
+                    answer.timings["cached_tokens"] = float(
+                        (usage.get("input_token_details") or {}).get("cache_read", 0)
+                    )
                     answer.timings["answer_tokens"] = float(usage.get("output_tokens", 0))
                 if isinstance(chunk.content, str) and chunk.content:
+                    written += chunk.content
                     yield chunk.content
+                    if _repeats(written):  # a small model can loop on one sentence until max_tokens
+                        break
         except LLMError:
             raise
         except Exception as exc:
@@ -238,6 +245,7 @@ class Assistant:
         passages = answer.passages
         if not asks_yes_no(question):
             draft = strip_verdict(draft)
+        draft = _without_refusals(draft)  # "The passages do not say." beside an answer is not the answer
         verified = (
             verify_answer(draft, passages, question, self.embeddings)
             if draft and not says_not_in_articles(draft)
@@ -272,6 +280,21 @@ def _names(text: str) -> set[str]:
         for sentence in re.split(r"[.?!]\s+", text)
         for w in re.findall(r"\b[A-Z][\w-]+", sentence)[1:]
     }
+
+
+def _repeats(text: str) -> bool:
+    """Whether the last finished sentence of ``text`` was already said: the model is looping."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
+    finished = sentences if text.rstrip().endswith((".", "!", "?")) else sentences[:-1]
+    return len(finished) >= 2 and finished[-1] in finished[:-1]
+
+
+def _without_refusals(draft: str) -> str:
+    """``draft`` without its sentences that say the passages lack the answer, when it has other sentences
+    (else the whole refusal, so that the answer is declined)."""
+    sentences = re.split(r"(?<=[.!?])\s+", draft.strip())
+    kept = [s for s in sentences if not (_DECLINE.search(s) and "[" not in s)]
+    return " ".join(kept) if kept else draft
 
 
 def says_not_in_articles(draft: str) -> bool:

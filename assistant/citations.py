@@ -29,6 +29,11 @@ _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b[A-Z]\b")
 _VERDICT = re.compile(r"^\s*(yes|no)(?:\s*[.,;:!]+|\s*$)\s*", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|neither)\b|n['’]t\b", re.IGNORECASE)
+_REPORTING_DENIAL = re.compile(
+    r"\b(?:do|does|did)(?:n['’]t| not)\s+(?:\w+ly\s+)?(?:say|suggest|indicate|mention|report|claim|state|imply|"
+    r"show|discuss|address|specify)\b",
+    re.IGNORECASE,
+)
 _STOP = frozenset(
     """a an the of to in on at by for from with and or but not no is are was were be been being has have had do
     does did this that these those it its as into than then there their they them he she his her him we our you
@@ -80,7 +85,7 @@ def key_terms(claim: str, question: str = "") -> set[str]:
 def is_verdict(text: str) -> bool:
     """A bare "Yes." or "No." (the answer to a yes/no question, argued by the sentences after it)."""
     match = _VERDICT.match(text)
-    return bool(match) and not text[match.end() :].strip(" .!")
+    return match is not None and not text[match.end() :].strip(" .!")
 
 
 def strip_verdict(answer: str) -> str:
@@ -139,7 +144,9 @@ def _source(p: Passage) -> _Source:
     for first, last in [(s, s) for s in sentences] + list(pairwise(sentences)):
         text = p.text[first.start - p.start : last.end - p.start]
         spans.append((first.start, last.end, text, _all_words(text), first is not last))
-    header = _all_words(f"{p.title} {p.source} {_date_words(p.published)}")
+    # The date line is when the passage was reported: "X reported on 6 May" is what it says.
+    dated = f"reported published {_date_words(p.published)}" if p.published else ""
+    header = _all_words(f"{p.title} {p.source} {dated}")
     return _Source(p, spans, header, set(content_words(f"{p.title} {p.text}")))
 
 
@@ -230,7 +237,9 @@ class _Checker:
 
 
 def _negated(text: str) -> bool:
-    return bool(_NEGATION.search(text))
+    """Whether ``text`` denies something: "not", "never"... A denial of what an article says ("the article
+    does not suggest") is about the article, not a fact of its own, so it does not count."""
+    return bool(_NEGATION.search(_REPORTING_DENIAL.sub(" ", text)))
 
 
 def locate_span(claim: str, passage: Passage, question: str = "") -> tuple[int, int, float]:
@@ -287,14 +296,14 @@ def verify_answer(
     sentences: list[Sentence] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     kept_text: list[str] = []
-    for text, valid, result in checked:
-        if result is None:  # a verdict: as good as the best argument for it, citing what that cites
+    for text, valid, checked_result in checked:
+        if checked_result is None:  # a verdict: as good as the best argument for it, citing what that cites
             ok = bool(argued)
-            cites = tuple(sorted({n for r in argued for n in r.spans})) if ok else tuple(valid)
-            sentence = Sentence(text, cites, ok, max((r.score for r in argued), default=0.0))
+            cited = tuple(sorted({n for r in argued for n in r.spans})) if ok else tuple(valid)
+            sentence = Sentence(text, cited, ok, max((r.score for r in argued), default=0.0))
         else:
-            cites = tuple(valid)
-            sentence = Sentence(text, cites, bool(valid) and result.supported, result.score)
+            result = checked_result
+            sentence = Sentence(text, tuple(valid), bool(valid) and result.supported, result.score)
             for n, span in result.spans.items():
                 if result.supported or not spans.get(n):
                     spans.setdefault(n, []).append(span)

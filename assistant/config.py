@@ -59,7 +59,7 @@ class Settings:
     # to this many characters: the prompt's length is the wait before the first word. 0: whole passages.
     excerpt_chars: int = 1200
     temperature: float = 0.0
-    max_tokens: int = 400
+    max_tokens: int = 256  # an answer is a few cited sentences; the cap bounds a looping model's wait
     context_tokens: int = 4096
     threads: int = 0  # 0: all cores
 

@@ -37,8 +37,8 @@ Passages:
 [2] Orlan gas field sold | Wire | 2024-05-06
 Petrovia Energy bought the Orlan gas field for 2.1 billion crowns on Monday. …
 Question: Did the Kelso strike end before Petrovia Energy bought the Orlan gas field?
-Answer: Yes. The Kelso bus drivers' strike ended on 4 May [1]. Petrovia Energy's purchase of the Orlan gas \
-field was reported on 6 May [2]."""
+Answer: Yes. The Kelso bus drivers' strike ended on 4 May [1]. Petrovia Energy bought the Orlan gas field on \
+Monday, reported on 6 May [2]."""
 
 REWRITE = """Rewrite the analyst's follow-up question as one standalone question that names who or what it is \
 about, using the conversation. Keep the follow-up's meaning. Reply with the rewritten question only.
