@@ -322,16 +322,17 @@ def verify_answer(
 
 
 def _attribute(checker: _Checker, claim: str, count: int) -> tuple[list[int], _Support] | None:
-    """The passage, or failing that the two passages together, that support ``claim``; None if none do."""
+    """The passage, or failing that the two or three passages together (a comparison restated whole), that
+    support ``claim``; None if none do."""
     singles = {n: checker.support(claim, [n]) for n in range(1, count + 1)}
     best = max(singles, key=lambda n: singles[n].score)
     if singles[best].supported:
         return [best], singles[best]
     ranked = sorted(singles, key=lambda n: -singles[n].score)[:3]
-    for a, b in combinations(ranked, 2):
-        pair = checker.support(claim, sorted((a, b)))
-        if pair.supported:
-            return sorted(pair.spans), pair
+    for group in [*combinations(ranked, 2), tuple(ranked)] if len(ranked) > 1 else []:
+        together = checker.support(claim, sorted(group))
+        if together.supported:
+            return sorted(together.spans), together
     return None
 
 
