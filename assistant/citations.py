@@ -45,7 +45,7 @@ _MONTHS = "January February March April May June July August September October N
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's new content words that its cited spans must contain
 PARAPHRASE_SIMILARITY = 0.70  # cosine (MiniLM) between a sentence and its spans that counts as the same claim
 PARAPHRASE_MIN_OVERLAP = 0.34  # ...provided they still share this share of its words
-ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that its passages must mention
+ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that the passages must mention
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,9 @@ class _Checker:
 
     def __init__(self, passages: list[Passage], question: str, embeddings: Embeddings | None) -> None:
         self.sources = [_source(p) for p in passages]
+        # What the passages given are about, together: a sentence that restates a long multi-part question
+        # must find most of those words somewhere in them (the facts it adds must be in its own spans).
+        self.about: set[str] = set().union(*(s.about | s.header for s in self.sources))
         self.question = question
         self.given = frozenset(content_words(question))
         self.embeddings = embeddings
@@ -182,10 +185,9 @@ class _Checker:
         keys = key_terms(claim, self.question)
         restated = all_words & self.given
         sources = {n: self.sources[n - 1] for n in cites}
-        about = set().union(*(s.about | s.header for s in sources.values())) if sources else set()
         if not sources or not words:
             return _Support(0.0, {}, False)
-        anchored = not restated or len(restated & about) / len(restated) >= ANCHOR_THRESHOLD
+        anchored = not restated or len(restated & self.about) / len(restated) >= ANCHOR_THRESHOLD
         covered: set[str] = set()
         spans: dict[int, tuple[int, int]] = {}
         best_text: list[str] = []
