@@ -1,5 +1,6 @@
 from assistant.answer import Passage
-from assistant.prompts import REMOVED, build_messages, estimate_tokens, neutralize_instructions
+from assistant.excerpts import whole_passages
+from assistant.prompts import REMOVED, SYSTEM, build_messages, estimate_tokens, neutralize_instructions
 
 
 def passage(n: int, text: str) -> Passage:
@@ -26,19 +27,23 @@ def test_ordinary_reporting_about_rules_and_answers_is_kept():
 
 def test_passages_are_numbered_with_title_source_and_date():
     messages, kept = build_messages(
-        "Who?", [passage(1, "Alpha."), passage(2, "Beta.")], context_tokens=4096, answer_tokens=100
+        "Who?",
+        whole_passages([passage(1, "Alpha."), passage(2, "Beta.")]),
+        context_tokens=4096,
+        answer_tokens=100,
     )
     body = messages[1].content
     assert kept == 2
     assert "[1] Title 1 | Ledger | 2024-01-01\nAlpha." in body and "[2] Title 2" in body
     assert body.rstrip().endswith("Question: Who?\nAnswer:")
+    assert messages[0].content == SYSTEM  # constant, first: llama.cpp's prompt cache reads it once
 
 
 def test_budget_drops_passages_never_the_question():
     question = "What happened at the port of Velmora on Monday? " * 20
-    passages = [passage(n, "x " * 600) for n in range(1, 6)]
-    messages, kept = build_messages(question, passages, context_tokens=1500, answer_tokens=300)
+    passages = whole_passages([passage(n, "x " * 600) for n in range(1, 6)])
+    messages, kept = build_messages(question, passages, context_tokens=1900, answer_tokens=300)
     assert 0 < kept < 5
     assert question.strip() in messages[1].content
     total = sum(estimate_tokens(m.content) for m in messages)
-    assert total <= 1500 - 300
+    assert total <= 1900 - 300

@@ -77,6 +77,30 @@ def test_a_second_run_takes_answers_from_the_cache(sample_run, tmp_path):
     assert again["configs"][0]["answers"]["accuracy"] == sample_run[0]["configs"][3]["answers"]["accuracy"]
 
 
+def test_a_cache_folder_carried_to_another_data_dir_is_resumed(sample_run, tmp_path):
+    """A committed answer cache (``--cache-dir``) resumes a run on a machine with another data directory."""
+    _, _, data = sample_run
+    carried = tmp_path / "answers" / "sample"
+    carried.mkdir(parents=True)
+    (source,) = (data / "cache" / "sample").glob("hybrid-*.jsonl")
+    (carried / source.name).write_text(source.read_text())
+    options = RunOptions(["hybrid"], ["hybrid"], cache_dir=tmp_path / "answers")
+    again = run(load_dataset("sample"), Settings(data_dir=data, llm="extractive"), options, tmp_path / "out")
+    assert again["configs"][0]["answers"]["cache"] == str(carried / source.name)
+    assert (carried / source.name).read_text() == source.read_text()  # nothing re-asked
+
+
+def test_declined_answerable_questions_carry_their_cause_and_draft(sample_run):
+    results, out, _ = sample_run
+    answers = results["configs"][3]["answers"]
+    declined = [r["answer"] for r in results["configs"][3]["rows"] if "decline" in r["answer"]]
+    assert sum(c["count"] for c in answers["decline_causes"]) == len(declined)
+    for a in declined:
+        assert a["decline"]["cause"] in {"retrieval", "model_declined", "unsupported", "paraphrase"}
+    if declined:
+        assert "## Why answerable questions were declined" in (out / "report.md").read_text()
+
+
 def test_cache_ignores_the_half_written_line_of_a_killed_run(tmp_path):
     cache = AnswerCache(tmp_path, "k")
     cache.put("q1", {"x": 1})
