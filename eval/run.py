@@ -120,9 +120,8 @@ class RunOptions:
     seed: int | None = None
     judge: bool = False
     command: str = ""
-    cache_dir: Path | None = (
-        None  # answers and verdicts (default DATA_DIR/cache); commit it to resume elsewhere
-    )
+    # Answers and judge verdicts (default DATA_DIR/cache): commit it, and a run resumes on another machine.
+    cache_dir: Path | None = None
 
 
 def run(dataset: Dataset, base: Settings, options: RunOptions, out_dir: Path) -> dict[str, Any]:
