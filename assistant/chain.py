@@ -46,7 +46,7 @@ class Assistant:
         llm: BaseChatModel | None = None,
         *,
         context_tokens: int = 4096,
-        max_tokens: int = 400,
+        max_tokens: int = 256,
         excerpt_chars: int = 0,
         backend: str = "",
     ) -> None:
@@ -232,10 +232,13 @@ class Assistant:
         """What the model reads of ``passages``: the sentences nearest the question (the same for the answer,
         the choice and the brief answer, so llama.cpp's prompt cache serves all three)."""
         key = (question, tuple(p.chunk_id for p in passages))
-        if self._excerpts_for is None or self._excerpts_for[0] != key:
-            chosen = select_excerpts(question, passages, self.embeddings, budget_chars=self.excerpt_chars)
-            self._excerpts_for = (key, chosen)
-        return self._excerpts_for[1]
+        # One read: another thread (the UI answers several questions at once) may replace it meanwhile.
+        cached = self._excerpts_for
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        chosen = select_excerpts(question, passages, self.embeddings, budget_chars=self.excerpt_chars)
+        self._excerpts_for = (key, chosen)
+        return chosen
 
     def _finish(self, answer: Answer, draft: str, question: str) -> None:
         """Verify the draft's citations; decline when no sentence of it is supported by the passages.
