@@ -325,6 +325,7 @@ def answer_values(cfg: Mapping[str, Any]) -> dict[str, Any]:
         answer_p95=latency.get("p95"),
         first_token_p50=section(a, "first_token_s").get("p50"),
         prompt_tokens_p50=section(a, "prompt_tokens").get("p50"),
+        new_prompt_tokens_p50=section(a, "new_prompt_tokens").get("p50"),
     )
     return vals
 
@@ -339,6 +340,7 @@ ANSWER_COLUMNS = (
     Column("declined_answerable", "wrongly declined (answerable)", better="min"),
     Column("declined_answer_in_passages", "wrongly declined (answer in passages)", better="min"),
     Column("prompt_tokens_p50", "prompt tokens p50", dec(0), "min"),
+    Column("new_prompt_tokens_p50", "not from cache p50", dec(0), "min"),
     Column("first_token_p50", "first token p50 s", dec(1), "min"),
     Column("answer_p50", "p50 s", dec(1), "min"),
     Column("answer_p95", "p95 s", dec(1), "min"),

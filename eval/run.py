@@ -441,6 +441,7 @@ def score_answer(
         "latency_s": record["latency_s"],
         "first_token_s": a.get("timings", {}).get("first_token"),
         "prompt_tokens": a.get("timings", {}).get("prompt_tokens"),
+        "cached_tokens": a.get("timings", {}).get("cached_tokens"),
         "citations": [[c["n"], c["article_id"], c["quote"][:300]] for c in a["citations"]],
         "choice": record.get("choice"),
         "brief": record.get("brief"),
@@ -526,6 +527,10 @@ def summarize_answers(
         ),
         "prompt_tokens": metrics.latency_summary(
             [a["prompt_tokens"] for a in answers if a.get("prompt_tokens")]
+        ),
+        # what llama.cpp had to read for each answer: the constant start of the prompt comes from its cache
+        "new_prompt_tokens": metrics.latency_summary(
+            [a["prompt_tokens"] - (a.get("cached_tokens") or 0) for a in answers if a.get("prompt_tokens")]
         ),
         "citation": None,
         "latency_s": metrics.latency_summary(latencies),
