@@ -14,6 +14,7 @@ A bare "Yes." / "No." is the verdict the following sentences argue for: it is su
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 
@@ -252,16 +253,18 @@ def locate_span(claim: str, passage: Passage, question: str = "") -> tuple[int, 
     return start, end, result.score
 
 
-def supports(
-    claim: str,
-    passages: list[Passage],
-    cites: list[int],
-    question: str = "",
-    embeddings: Embeddings | None = None,
-) -> tuple[bool, float]:
-    """Whether passages ``cites`` (1-based) of ``passages`` together support ``claim``, and the score."""
-    result = _Checker(passages, question, embeddings).support(claim, cites)
-    return result.supported, result.score
+def support_checker(
+    passages: list[Passage], question: str = "", embeddings: Embeddings | None = None
+) -> Callable[[str, list[int]], tuple[bool, float]]:
+    """``check(claim, cites)``: whether passages ``cites`` (1-based) of ``passages`` together support
+    ``claim``, and the score; the passages are split once for every claim checked."""
+    checker = _Checker(passages, question, embeddings)
+
+    def check(claim: str, cites: list[int]) -> tuple[bool, float]:
+        result = checker.support(claim, cites)
+        return result.supported, result.score
+
+    return check
 
 
 def verify_answer(

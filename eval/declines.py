@@ -18,6 +18,7 @@ those causes marks a verifier that does not do what it should.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.answer import Passage
 from assistant.chain import says_not_in_articles
-from assistant.citations import is_verdict, split_cited_sentences, supports
+from assistant.citations import is_verdict, split_cited_sentences, support_checker
 from eval.metrics import contains_answer
 
 CAUSES = {
@@ -65,8 +66,10 @@ def decline_cause(
     """
     draft = answer.get("draft") or ""
     passages = [Passage(**p) for p in answer.get("passages") or []]
+    asked = answer.get("question") or question
+    by_words, by_meaning = support_checker(passages, asked), support_checker(passages, asked, embeddings)
     checks = [
-        _check(text, cites, passages, answer.get("question") or question, embeddings)
+        _check(text, cites, len(passages), by_words, by_meaning if embeddings is not None else None)
         for text, cites in split_cited_sentences(draft)
         if not says_not_in_articles(draft)
     ]
@@ -87,20 +90,24 @@ def decline_cause(
 
 
 def _check(
-    text: str, cites: list[int], passages: list[Passage], question: str, embeddings: Embeddings | None
+    text: str,
+    cites: list[int],
+    count: int,
+    by_words: Callable[[str, list[int]], tuple[bool, float]],
+    by_meaning: Callable[[str, list[int]], tuple[bool, float]] | None,
 ) -> SentenceCheck:
-    valid = [n for n in cites if 1 <= n <= len(passages)]
-    if is_verdict(text) or not passages:
+    valid = [n for n in cites if 1 <= n <= count]
+    if is_verdict(text) or not count:
         return SentenceCheck(text, tuple(valid), 0.0, 0.0, 0.0, 0.0)
-    alone = max((supports(text, passages, [n], question)[1] for n in valid), default=0.0)
-    together = supports(text, passages, valid, question)[1] if valid else 0.0
-    singles = {n: supports(text, passages, [n], question)[1] for n in range(1, len(passages) + 1)}
+    singles = {n: by_words(text, [n])[1] for n in range(1, count + 1)}
+    alone = max((singles[n] for n in valid), default=0.0)
+    together = by_words(text, valid)[1] if valid else 0.0
     top = sorted(singles, key=lambda n: -singles[n])[:3]
-    pairs = [supports(text, passages, sorted((a, b)), question)[1] for a in top for b in top if a < b]
+    pairs = [by_words(text, sorted((a, b)))[1] for a in top for b in top if a < b]
     elsewhere = max([*singles.values(), *pairs], default=0.0)
     similarity = 0.0
-    if embeddings is not None and valid:
-        _, with_meaning = supports(text, passages, valid, question, embeddings)
+    if by_meaning is not None and valid:
+        with_meaning = by_meaning(text, valid)[1]
         similarity = with_meaning if with_meaning > together else 0.0
     return SentenceCheck(text, tuple(valid), alone, together, elsewhere, similarity)
 
