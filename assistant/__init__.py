@@ -3,7 +3,10 @@
 Python API::
 
     from assistant import build_assistant, settings_from_env
-    answer = build_assistant(settings_from_env(data_dir="data")).ask("Who won the election?")
+    answer = build_assistant(settings_from_env(data_dir="data")).invoke("Who won the election?")
+
+``build_assistant`` returns a LangChain ``Runnable`` (question -> verified ``Answer``); ``build_retriever`` the
+hybrid ``BaseRetriever``; ``open_index(settings).as_vectorstore()`` a read-only ``Chroma`` view.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ _EXPORTS = {
     "settings_from_env": "assistant.config",
     "AssistantError": "assistant.errors",
     "build_assistant": "assistant.factory",
+    "build_retriever": "assistant.factory",
     "open_index": "assistant.factory",
     "SearchFilter": "assistant.retrieval",
 }

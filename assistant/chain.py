@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer import NOT_IN_ARTICLES, Answer, Passage, Sources
 from assistant.citations import strip_verdict, verify_answer
@@ -19,7 +21,7 @@ from assistant.extractive import choose_by_support, extract_answer
 from assistant.llm import count_tokens
 from assistant.prompts import BRIEF_TASK, build_messages, build_rewrite_prompt, choice_task, parse_choice
 from assistant.relevance import asks_yes_no
-from assistant.retrieval import PassageRetriever
+from assistant.retrieval import PassageRetriever, SearchFilter, to_passage
 from assistant.store import ArticleStore
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
@@ -35,8 +37,29 @@ _FOLLOW_UP = re.compile(
 )
 
 
-class Assistant:
-    """Answers questions about the indexed articles. Build one with ``build_assistant(settings)``."""
+class AssistantInput(TypedDict, total=False):
+    """What ``Assistant.invoke`` takes besides a bare question string."""
+
+    question: str  # required
+    history: History  # (question, answer) pairs, oldest first: the question may be a follow-up
+    passages: list[Passage]  # answer from exactly these, skipping retrieval (gold evidence in an evaluation)
+    k: int  # the rest go to the retriever's invoke
+    filter: SearchFilter | dict[str, Any]  # a SearchFilter or a Chroma-style where dict
+    as_of: date | str
+    min_relevance: float
+
+
+_SEARCH_KEYS = ("k", "filter", "as_of", "min_relevance")
+
+
+class Assistant(Runnable[str | AssistantInput, Answer]):
+    """Answers questions about the indexed articles: a LangChain ``Runnable`` from a question (or an
+    ``AssistantInput``) to the verified ``Answer``. Build one with ``build_assistant(settings)``.
+
+    ``stream`` yields the ``Sources`` once retrieval ends, then the answer text as it is generated, then the
+    ``Answer``; ``invoke``, ``batch``, ``ainvoke`` and ``|`` come from ``Runnable``. The run's config
+    (callbacks, tags) reaches the retriever and the model.
+    """
 
     def __init__(
         self,
@@ -60,6 +83,33 @@ class Assistant:
         self._excerpts_for: tuple[tuple[str, tuple[str, ...]], list[Excerpt]] | None = None
         self.backend = backend or ("extractive" if llm is None else "llm")
 
+    @property
+    def InputType(self) -> type:
+        return str | AssistantInput  # type: ignore[return-value]
+
+    @property
+    def OutputType(self) -> type[Answer]:
+        return Answer
+
+    def invoke(
+        self, input: str | AssistantInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        """The verified answer; ``kwargs`` as the keys of ``AssistantInput`` (``k``, ``filter``, ...)."""
+        answer: Answer | None = None
+        for item in self.stream(input, config, **kwargs):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(  # type: ignore[override]  # LangChain streams chunks of the output; ours leads with more
+        self, input: str | AssistantInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Sources | str | Answer]:
+        """Yield the ``Sources`` once retrieval ends, then answer text as it is generated, then the verified
+        ``Answer`` (the run's output, as LangChain's callbacks and a following ``|`` step see it)."""
+        stream = self._answer_stream
+        yield from self._transform_stream_with_config(iter([input]), stream, config, **kwargs)  # type: ignore[arg-type]
+
     def ask(
         self,
         question: str,
@@ -68,38 +118,41 @@ class Assistant:
         passages: list[Passage] | None = None,
         **search: Any,
     ) -> Answer:
-        """The answer to ``question``; ``history`` makes follow-up questions standalone first.
+        """``invoke`` with the input's parts as arguments: ``search`` goes to the retriever (``k``,
+        ``filter=SearchFilter(...)``); ``passages`` skips retrieval and answers from exactly those."""
+        request = AssistantInput(question=question, history=history or [])
+        if passages is not None:
+            request["passages"] = passages
+        return self.invoke(request, **search)
 
-        ``search`` goes to the retriever (``k``, ``filter=SearchFilter(...)``); ``passages`` skips retrieval
-        and answers from exactly those (e.g. gold evidence in an evaluation).
-        """
-        answer: Answer | None = None
-        for item in self.stream(question, history, passages=passages, **search):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
-
-    def stream(
-        self,
-        question: str,
-        history: History | None = None,
-        *,
-        passages: list[Passage] | None = None,
-        **search: Any,
+    def _answer_stream(
+        self, inputs: Iterator[str | AssistantInput], config: RunnableConfig, **kwargs: Any
     ) -> Iterator[Sources | str | Answer]:
-        """Yield the ``Sources`` once retrieval ends, then answer text as it is generated, then the verified
-        ``Answer``."""
-        question = " ".join(question.split())
+        request: AssistantInput = {}
+        for item in inputs:  # one input; the last wins if a stream sends several
+            request = AssistantInput(question=item) if isinstance(item, str) else dict(item)  # type: ignore[assignment]
+        unknown = set(kwargs) - set(_SEARCH_KEYS)
+        if unknown:
+            raise QuestionError(
+                f"Unknown option {', '.join(sorted(unknown))}: the assistant takes {', '.join(_SEARCH_KEYS)}."
+            )
+        request.update(kwargs)  # type: ignore[typeddict-item]
+        question = " ".join(str(request.get("question", "")).split())
         if not question:
             raise QuestionError("The question is empty: type a question about the articles.")
+        history = request.get("history") or []
         timings: dict[str, float] = {}
         began = time.perf_counter()
-        standalone = self.rewrite(question, history) if history else question
+        standalone = self.rewrite(question, history, config) if history else question
         timings["rewrite"] = time.perf_counter() - began
 
         t = time.perf_counter()
-        passages = list(passages) if passages is not None else self.retriever.search(standalone, **search)
+        given = request.get("passages")
+        if given is not None:
+            passages = list(given)
+        else:
+            search = {key: request[key] for key in _SEARCH_KEYS if key in request}  # type: ignore[literal-required]
+            passages = [to_passage(d) for d in self.retriever.invoke(standalone, config, **search)]
         timings["retrieve"] = time.perf_counter() - t
         yield Sources(tuple(passages))
 
@@ -122,7 +175,7 @@ class Assistant:
                 yield draft
         else:
             draft = ""
-            for token in self._generate(standalone, passages, answer):
+            for token in self._generate(standalone, passages, answer, config):
                 if not draft:
                     timings["first_token"] = time.perf_counter() - began
                 draft += token
@@ -136,25 +189,40 @@ class Assistant:
         timings["total"] = time.perf_counter() - began
         yield answer
 
-    def choose(self, question: str, choices: list[str], passages: list[Passage]) -> int | None:
+    def choose(
+        self,
+        question: str,
+        choices: list[str],
+        passages: list[Passage],
+        config: RunnableConfig | None = None,
+    ) -> int | None:
         """Index of the choice that ``passages`` support (multiple choice), or None when it can't tell."""
         if not passages or not choices:
             return None
         if self.llm is None:
             return choose_by_support(choices, passages)
-        reply = self._complete(question, passages, choice_task(choices), max_tokens=4)
+        reply = self._complete(question, passages, choice_task(choices), 4, config)
         return parse_choice(reply, choices)
 
-    def brief(self, question: str, passages: list[Passage]) -> str:
+    def brief(self, question: str, passages: list[Passage], config: RunnableConfig | None = None) -> str:
         """A few-word answer (a name, number, date) from ``passages``, uncited: for exact-match scoring."""
         if not passages:
             return ""
         if self.llm is None:
             return extract_answer(question, passages, self.embeddings, max_sentences=1)
-        lines = [line.strip() for line in self._complete(question, passages, BRIEF_TASK, 24).splitlines()]
+        lines = [
+            line.strip() for line in self._complete(question, passages, BRIEF_TASK, 24, config).splitlines()
+        ]
         return next((line for line in lines if line), "")
 
-    def _complete(self, question: str, passages: list[Passage], task: str, max_tokens: int) -> str:
+    def _complete(
+        self,
+        question: str,
+        passages: list[Passage],
+        task: str,
+        max_tokens: int,
+        config: RunnableConfig | None = None,
+    ) -> str:
         assert self.llm is not None
         messages, _ = build_messages(
             question,
@@ -165,13 +233,13 @@ class Assistant:
             task=task,
         )
         try:
-            return str(self.llm.invoke(messages, max_tokens=max_tokens).content)
+            return str(self.llm.invoke(messages, config, max_tokens=max_tokens).content)
         except LLMError:
             raise
         except Exception as exc:
             raise LLMError(f"The language model failed: {exc}. Try --llm extractive.") from exc
 
-    def rewrite(self, question: str, history: History) -> str:
+    def rewrite(self, question: str, history: History, config: RunnableConfig | None = None) -> str:
         """A standalone version of a follow-up question, for retrieval."""
         if not history or not _FOLLOW_UP.search(question):
             return question
@@ -179,7 +247,8 @@ class Assistant:
             return f"{history[-1][0]} {question}"  # carry the previous question's names into the search
         fallback = f"{history[-1][0]} {question}"
         try:
-            reply = str(self.llm.invoke(build_rewrite_prompt(question, list(history)), max_tokens=80).content)
+            prompt = build_rewrite_prompt(question, list(history))
+            reply = str(self.llm.invoke(prompt, config, max_tokens=80).content)
         except Exception:  # the rewrite is a nicety: a failing model should not fail the question here
             return fallback
         lines = [line.strip(' "') for line in reply.strip().splitlines() if line.strip(' "')]
@@ -191,7 +260,9 @@ class Assistant:
         keeps_thread = _names(rewritten) & _names(" ".join(history[-1]))
         return rewritten if rewritten and rewritten.lower() not in earlier and keeps_thread else fallback
 
-    def _generate(self, question: str, passages: list[Passage], answer: Answer) -> Iterator[str]:
+    def _generate(
+        self, question: str, passages: list[Passage], answer: Answer, config: RunnableConfig
+    ) -> Iterator[str]:
         assert self.llm is not None
         excerpts = self.excerpts(question, passages)
         messages, kept = build_messages(
@@ -208,7 +279,7 @@ class Assistant:
             del answer.passages[excerpts[kept - 1].n if kept else 0 :]  # keeps the numbering
         written = ""
         try:
-            for chunk in self.llm.stream(messages, stream_usage=True):
+            for chunk in self.llm.stream(messages, config, stream_usage=True):
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage:
                     answer.timings["prompt_tokens"] = float(usage.get("input_tokens", 0))

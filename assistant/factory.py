@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chromadb.api.models.Collection import Collection
 
@@ -29,6 +30,9 @@ from assistant.store import (
 from ingest.article import Article, LoadError
 from ingest.index import IngestReport, index_articles, prune
 from ingest.load import Skipped
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
 
 
 @dataclass
@@ -90,6 +94,18 @@ class Index:
             _ = self.lexical  # rebuilt here, not on the first question
         return report
 
+    def as_vectorstore(self) -> Chroma:
+        """The collection as LangChain's ``Chroma`` vector store, with the project's embeddings: dense search
+        only (no BM25, dates or rank fusion: use ``build_retriever`` for those) and read-only, since ingest
+        owns writes (it keeps the article record, the BM25 index and the chunk metadata in step)."""
+        from assistant.vectorstore import ReadOnlyChroma
+
+        return ReadOnlyChroma(
+            client=open_client(self.settings.data_dir, self.settings.chroma_url),
+            collection_name=self.collection.name,
+            embedding_function=self.embeddings,
+        )
+
 
 def open_index(settings: Settings) -> Index:
     embeddings = LocalEmbeddings(
@@ -106,6 +122,12 @@ def list_collections(settings: Settings) -> list[str]:
     """Names of the collections in the configured store, sorted (the UI's collection picker)."""
     names = (c.name for c in open_client(settings.data_dir, settings.chroma_url).list_collections())
     return sorted(n for n in names if not is_record_collection(n))
+
+
+def build_retriever(settings: Settings, index: Index | None = None, **overrides: Any) -> PassageRetriever:
+    """The hybrid retriever over the collection named in ``settings`` (a LangChain ``BaseRetriever``);
+    ``overrides`` replace its settings, e.g. ``k=3`` or ``mode="dense"``."""
+    return make_retriever(settings, index or open_index(settings)).model_copy(update=overrides)
 
 
 def make_retriever(settings: Settings, index: Index) -> PassageRetriever:

@@ -11,9 +11,9 @@ The pipeline, each stage chosen by measurement on RealTime QA (see the README's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +54,72 @@ class SearchFilter:
             raise QuestionError(
                 f"The date range is empty: since {self.since} is after until {self.until}. Swap them."
             )
+
+    @classmethod
+    def from_where(cls, where: Mapping[str, Any] | None) -> SearchFilter:
+        """The filter a Chroma-style ``where`` dict names, as LangChain users write it: ``{"source": "Reuters"}``,
+        ``{"author": {"$in": [...]}}``, ``{"published": {"$gte": "2023-01-01"}}`` (``$gte``/``$gt``/``$lte``/
+        ``$lt``/``$eq`` on ``published``), clauses combined with ``$and``."""
+        fields: dict[str, Any] = {}
+        for name, condition in _clauses(where or {}):
+            if name in ("source", "author"):
+                values = (
+                    condition.get("$in", condition.get("$eq")) if isinstance(condition, dict) else condition
+                )
+                if isinstance(condition, dict) and set(condition) - {"$in", "$eq"}:
+                    raise QuestionError(_where_help(f"{name} takes $eq or $in, not {sorted(condition)}"))
+                values = [values] if isinstance(values, str) else list(values or [])
+                fields[f"{name}s"] = (*fields.get(f"{name}s", ()), *map(str, values))
+            elif name in ("published", "published_day"):
+                ops = condition if isinstance(condition, dict) else {"$eq": condition}
+                for op, value in ops.items():
+                    day = _as_date(value)
+                    if op in ("$gte", "$eq"):
+                        fields["since"] = max(filter(None, (fields.get("since"), day)))
+                    if op == "$gt":
+                        fields["since"] = max(filter(None, (fields.get("since"), day + timedelta(days=1))))
+                    if op in ("$lte", "$eq"):
+                        fields["until"] = min(filter(None, (fields.get("until"), day)))
+                    if op == "$lt":
+                        fields["until"] = min(filter(None, (fields.get("until"), day - timedelta(days=1))))
+                    if op not in ("$gte", "$gt", "$lte", "$lt", "$eq"):
+                        raise QuestionError(
+                            _where_help(f"{name} takes $gte, $gt, $lte, $lt or $eq, not {op}")
+                        )
+            else:
+                raise QuestionError(_where_help(f"articles cannot be filtered by {name!r}"))
+        return cls(**fields)
+
+
+def _clauses(where: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    for name, condition in where.items():
+        if name == "$and":
+            for clause in condition:
+                yield from _clauses(clause)
+        elif name.startswith("$"):
+            raise QuestionError(_where_help(f"{name} is not supported (only $and combines clauses)"))
+        else:
+            yield name, condition
+
+
+def _where_help(problem: str) -> str:
+    return (
+        f"Bad filter: {problem}. Filter by source, author or published, e.g. "
+        '{"source": "Reuters"}, {"author": {"$in": ["A", "B"]}}, {"published": {"$gte": "2023-01-01"}}.'
+    )
+
+
+def _as_date(value: date | str | int) -> date:
+    """A date from a ``date``, an ISO date string or a ``published_day`` number (YYYYMMDD)."""
+    if isinstance(value, date):
+        return value
+    try:
+        if isinstance(value, int) or str(value).isdigit():
+            number = int(value)
+            return date(number // 10000, number // 100 % 100, number % 100)
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise QuestionError(f"Bad date {value!r}: write it as YYYY-MM-DD, e.g. 2023-01-31.") from None
 
 
 @dataclass
@@ -271,9 +337,21 @@ class PassageRetriever(BaseRetriever):
         return out[0], out[1]
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        filter: SearchFilter | dict[str, Any] | None = None,
+        as_of: date | str | None = None,
+        min_relevance: float | None = None,
     ) -> list[Document]:
-        return [to_document(p) for p in self.search(query)]
+        """LangChain's entry (``invoke``, ``batch``, callbacks): the same search, ``filter`` a ``SearchFilter``
+        or a Chroma-style ``where`` dict, ``as_of`` a date or ISO date overriding the filter's."""
+        search_filter = filter if isinstance(filter, SearchFilter) else SearchFilter.from_where(filter)
+        if as_of is not None:
+            search_filter = replace(search_filter, as_of=_as_date(as_of))
+        return [to_document(p) for p in self.search(query, k, search_filter, min_relevance)]
 
 
 def _day_bounds(f: SearchFilter) -> list[tuple[int, str]]:
@@ -349,5 +427,23 @@ def _to_passage(c: _Candidate) -> Passage:
 
 
 def to_document(p: Passage) -> Document:
-    meta = {k: v for k, v in p.to_dict().items() if k not in ("text", "chunk_id")}
+    meta = {k: v for k, v in p.__dict__.items() if k not in ("text", "chunk_id")}  # score unrounded
     return Document(page_content=p.text, id=p.chunk_id, metadata=meta)
+
+
+def to_passage(document: Document) -> Passage:
+    """The ``Passage`` a ``to_document`` document came from (the chain retrieves through ``invoke``)."""
+    m = document.metadata
+    return Passage(
+        chunk_id=str(document.id or m.get("chunk_id", "")),
+        article_id=str(m.get("article_id", "")),
+        title=str(m.get("title", "")),
+        source=str(m.get("source", "")),
+        url=str(m.get("url", "")),
+        author=str(m.get("author", "")),
+        published=str(m.get("published", "")),
+        text=document.page_content,
+        start=int(m.get("start", 0)),
+        end=int(m.get("end", 0)),
+        score=float(m.get("score", 0.0)),
+    )

@@ -219,7 +219,7 @@ class Handlers:
         draft = ""
         try:
             assistant = self.workspace.assistant(scope.collection)
-            for item in assistant.stream(question, history, filter=scope.filter):
+            for item in assistant.stream({"question": question, "history": history}, filter=scope.filter):
                 if isinstance(item, Answer):
                     turns = [*turns, Turn(item, scope)]
                     yield chat_messages(turns), "", turns, evidence_panel(turns)
