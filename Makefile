@@ -59,13 +59,13 @@ test-fast: install install-browser
 	ASSISTANT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m "not slow and not integration"
 
 lint: install
-	$(BIN)/ruff check assistant ingest eval tests
-	$(BIN)/ruff format --check assistant ingest eval tests
-	$(BIN)/mypy assistant ingest eval
+	$(BIN)/ruff check core store ingest assistant eval app bench tests
+	$(BIN)/ruff format --check core store ingest assistant eval app bench tests
+	$(BIN)/mypy core store ingest assistant eval app
 
 format: install
-	$(BIN)/ruff format assistant ingest eval tests
-	$(BIN)/ruff check --fix assistant ingest eval tests
+	$(BIN)/ruff format core store ingest assistant eval app bench tests
+	$(BIN)/ruff check --fix core store ingest assistant eval app bench tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

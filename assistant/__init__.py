@@ -15,18 +15,18 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Answer": "assistant.answer",
-    "Citation": "assistant.answer",
-    "Passage": "assistant.answer",
-    "Sentence": "assistant.answer",
+    "Answer": "core.answer",
+    "Citation": "core.answer",
+    "Passage": "core.answer",
+    "Sentence": "core.answer",
     "Assistant": "assistant.chain",
-    "Settings": "assistant.config",
-    "settings_from_env": "assistant.config",
-    "AssistantError": "assistant.errors",
+    "Settings": "core.settings",
+    "settings_from_env": "core.settings",
+    "AssistantError": "core.errors",
     "build_assistant": "assistant.factory",
     "build_retriever": "assistant.factory",
     "open_index": "assistant.factory",
-    "SearchFilter": "assistant.retrieval",
+    "SearchFilter": "assistant.filters",
 }
 __all__ = sorted(_EXPORTS)
 

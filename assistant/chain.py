@@ -13,16 +13,17 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.answer import NOT_IN_ARTICLES, Answer, Passage, Sources
 from assistant.citations import strip_verdict, verify_answer
-from assistant.errors import LLMError, QuestionError
 from assistant.excerpts import Excerpt, select_excerpts
 from assistant.extractive import choose_by_support, extract_answer
+from assistant.filters import SearchFilter
 from assistant.llm import count_tokens
 from assistant.prompts import BRIEF_TASK, build_messages, build_rewrite_prompt, choice_task, parse_choice
 from assistant.relevance import asks_yes_no
-from assistant.retrieval import PassageRetriever, SearchFilter, to_passage
-from assistant.store import ArticleStore
+from assistant.retrieval import PassageRetriever, to_passage
+from core.answer import NOT_IN_ARTICLES, Answer, Passage, Sources
+from core.errors import LLMError, QuestionError
+from store.articles import ArticleStore
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 _DECLINE = re.compile(

@@ -21,8 +21,8 @@ from itertools import combinations, pairwise
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer import Citation, Passage, Sentence
-from ingest.chunk import split_sentences
+from core.answer import Citation, Passage, Sentence
+from core.sentences import split_sentences
 
 _CITE = re.compile(r"\[(\d+(?:\s*[-–,;]\s*\d+)*)\]")
 _CITE_AFTER_STOP = re.compile(r"""([.!?]["'”’)]*)((?:\s*\[\d+(?:\s*[-–,;]\s*\d+)*\])+)""")

@@ -11,23 +11,13 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 
 from assistant.models import EMBEDDINGS, embedding_model_path
+from core.cpu import native_bf16
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # a bar for loading 90 MB from disk is noise in the CLI
-
-
-@lru_cache(maxsize=1)
-def native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (Intel AMX or AVX512-BF16)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            flags = next((line for line in info if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 class LocalEmbeddings(Embeddings):

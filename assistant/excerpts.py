@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer import Passage
 from assistant.relevance import ScoredSentence, score_sentences
+from core.answer import Passage
 
 GAP = " … "  # between two windows of one passage that are not adjacent
 HEADER_CHARS = 40  # a shown passage's number, source and date in the prompt, beside its title

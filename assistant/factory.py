@@ -12,24 +12,15 @@ from typing import TYPE_CHECKING, Any
 from chromadb.api.models.Collection import Collection
 
 from assistant.chain import Assistant
-from assistant.config import Settings
 from assistant.embeddings import LocalEmbeddings
-from assistant.lexical import LexicalIndex, open_lexical
 from assistant.retrieval import PassageRetriever
-from assistant.store import (
-    INDEX_FORMAT,
-    ArticleStore,
-    index_format,
-    is_record_collection,
-    mark_index_format,
-    open_article_store,
-    open_client,
-    open_collection,
-    writer_lock,
-)
-from ingest.article import Article, LoadError
+from core.article import Article, LoadError, Skipped
+from core.chunks import INDEX_FORMAT
+from core.settings import Settings
 from ingest.index import IngestReport, index_articles, prune
-from ingest.load import Skipped
+from store.articles import ArticleStore, is_record_collection, open_article_store
+from store.chroma import index_format, mark_index_format, open_client, open_collection, writer_lock
+from store.mirror import ChunkMirror, open_mirror
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -45,13 +36,14 @@ class Index:
     settings: Settings
 
     @property
-    def lexical_dir(self) -> Path:
-        return self.settings.data_dir / "lexical" / self.settings.collection
+    def mirror_dir(self) -> Path:
+        return self.settings.data_dir / "lexical" / self.settings.collection  # the folder's old name kept
 
     @cached_property
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt first if ingest changed the collection since it was built."""
-        return open_lexical(self.collection, self.articles, self.lexical_dir)
+    def mirror(self) -> ChunkMirror:
+        """The chunks in memory (BM25, vectors, filter fields), rebuilt first if ingest changed the collection
+        since it was built."""
+        return open_mirror(self.collection, self.articles, self.mirror_dir)
 
     def ingest(
         self,
@@ -90,8 +82,8 @@ class Index:
                 mark_index_format(self.collection)
             if (prune_under or exact) and not report.stopped:
                 prune(report, None if exact else prune_under, self.collection, self.articles)
-            self.__dict__.pop("lexical", None)
-            _ = self.lexical  # rebuilt here, not on the first question
+            self.__dict__.pop("mirror", None)
+            _ = self.mirror  # rebuilt here, not on the first question
         return report
 
     def as_vectorstore(self) -> Chroma:
@@ -139,7 +131,7 @@ def make_retriever(settings: Settings, index: Index) -> PassageRetriever:
     return PassageRetriever(
         collection=index.collection,
         embeddings=index.embeddings,
-        lexical=index.lexical,  # BM25 for hybrid; in every mode, the known sources and authors filters match
+        mirror=index.mirror,  # BM25 for hybrid; in every mode, the known sources and authors filters match
         mode=settings.retriever,  # type: ignore[arg-type]
         k=settings.k,
         fetch_k=settings.fetch_k,

@@ -11,16 +11,8 @@ what happened and what to do.
 
 from __future__ import annotations
 
-import atexit
-import os
 import re
-import secrets
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,182 +23,15 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr, SecretStr
 
-from assistant.config import Settings
-from assistant.errors import ConfigError, LLMError, ModelError
+from assistant.llama_server import local_server, tokenize
 from assistant.models import gguf_path, gguf_ready, gguf_spec
+from core.errors import ConfigError, LLMError, ModelError
+from core.settings import Settings
 
 # A CPU model on 2 cores can take minutes on a long prompt; a remote API should answer much sooner.
 LOCAL_TIMEOUT = httpx.Timeout(900.0, connect=5.0)
 REMOTE_TIMEOUT = httpx.Timeout(180.0, connect=10.0)
 CHARS_PER_TOKEN = 3  # the fallback estimate: deliberately high for English (about 4 characters per token)
-
-
-# --- The llama.cpp server ----------------------------------------------------------------------------
-
-
-class LlamaServer:
-    """llama.cpp's OpenAI-compatible HTTP server, running in this process on a loopback port.
-
-    Use as a context manager or call ``close()``; the model is unloaded when the server is closed.
-    """
-
-    def __init__(
-        self,
-        gguf: Path,
-        *,
-        host: str,
-        port: int,
-        context_tokens: int,
-        threads: int,
-        api_key: str | None,
-        model_name: str,
-        verbose: bool,
-    ) -> None:
-        import xllamacpp
-
-        self.gguf = gguf
-        self.context_tokens = context_tokens
-        self.threads = threads
-        self.api_key = api_key
-        self.model_name = model_name
-        params = xllamacpp.CommonParams()
-        params.model.path = str(gguf)
-        params.model_alias = {model_name}
-        params.hostnames = [host]
-        params.port = port
-        params.n_ctx = context_tokens
-        params.n_parallel = 1  # one request at a time gets the whole context window
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.cache_ram_mib = 256  # llama.cpp keeps up to 8 GiB of old prompts by default
-        params.api_keys = [api_key] if api_key else []
-        params.verbosity = 3 if verbose else 1  # 1: errors only
-        started = time.perf_counter()
-        try:
-            self._server: Any = xllamacpp.Server(params)
-        except RuntimeError as exc:  # xllamacpp says only "Failed to init server"; llama.cpp logged why
-            raise LLMError(
-                f"llama.cpp could not load {gguf} (context {context_tokens} tokens, {threads} threads) "
-                f"or serve it on {host}:{port or 'a free port'}; its log above says why. If the file is "
-                "damaged, delete it and run `assistant setup-model`; if memory is short, lower "
-                "ASSISTANT_CONTEXT_TOKENS; or answer without a model: --llm extractive."
-            ) from exc
-        self.load_seconds = time.perf_counter() - started
-        self.root_url: str = self._server.listening_address.rstrip("/")
-        self.base_url = self.root_url + "/v1"
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> LlamaServer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"LlamaServer({self.gguf.name!r}, base_url={self.base_url!r}, n_ctx={self.context_tokens})"
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def tokenize_url(self) -> str:
-        return self.root_url + "/tokenize"
-
-    def tokenize(self, text: str) -> list[int]:
-        """The model's token ids for ``text`` (no BOS or other special tokens added)."""
-        return _tokenize(self.tokenize_url, self.api_key, text)
-
-    def close(self) -> None:
-        """Stop the HTTP server and unload the model (the C++ destructor joins its threads)."""
-        with self._lock:
-            server, self._server = self._server, None
-        del server
-
-
-def start_llama_server(
-    gguf: Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    context_tokens: int = 4096,
-    threads: int | None = None,
-    api_key: str | None = None,
-    model_name: str | None = None,
-    verbose: bool = False,
-) -> LlamaServer:
-    """Load ``gguf`` and serve the OpenAI-compatible API at ``LlamaServer.base_url`` until closed.
-
-    ``port=0`` picks a free port. With ``api_key`` set, requests must carry it (``/health`` excepted).
-    ``model_name`` is the name the server answers to (default: the file's stem); llama.cpp serves its
-    one model whatever name a request asks for.
-    """
-    if not gguf.is_file():
-        raise ModelError(f"{gguf} does not exist; set the model up with `assistant setup-model`.")
-    with gguf.open("rb") as fh:
-        if fh.read(4) != b"GGUF":
-            raise ModelError(f"{gguf} is not a GGUF file; delete it and run `assistant setup-model` again.")
-    if port:
-        _check_port_free(host, port)
-    return LlamaServer(
-        gguf,
-        host=host,
-        port=port,
-        context_tokens=context_tokens,
-        threads=threads or default_threads(),
-        api_key=api_key,
-        model_name=model_name or gguf.stem,
-        verbose=verbose,
-    )
-
-
-def default_threads() -> int:
-    """The cores this process may run on (``os.cpu_count()`` counts the host's, not a container's)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise LLMError(
-                f"Cannot serve the model on {host}:{port}: {exc.strerror}. Choose another port, or 0 for "
-                "any free one."
-            ) from exc
-
-
-# One loaded model per (file, context, threads) for the life of the process.
-_LOCAL: dict[tuple[Path, int, int], LlamaServer] = {}
-_LOCAL_LOCK = threading.Lock()
-
-
-def local_server(gguf: Path, *, context_tokens: int, threads: int | None = None) -> LlamaServer:
-    """The process-wide server for ``gguf``, started on first use, with a random API key."""
-    key = (gguf.resolve(), context_tokens, threads or default_threads())
-    with _LOCAL_LOCK:
-        server = _LOCAL.get(key)
-        if server is None or not server.running:
-            server = start_llama_server(
-                key[0], context_tokens=key[1], threads=key[2], api_key=secrets.token_urlsafe(24)
-            )
-            _LOCAL[key] = server
-        return server
-
-
-@atexit.register
-def release_local_models() -> None:
-    """Stop every server that ``local_server`` started (also runs at interpreter exit)."""
-    with _LOCAL_LOCK:
-        servers = list(_LOCAL.values())
-        _LOCAL.clear()
-    for server in servers:
-        server.close()
 
 
 # --- The chat model ----------------------------------------------------------------------------------
@@ -253,7 +78,7 @@ class OpenAICompatibleChat(ChatOpenAI):
                 self.openai_api_key.get_secret_value() if isinstance(self.openai_api_key, SecretStr) else None
             )
             try:
-                count = len(_tokenize(self.tokenize_url, key, text))
+                count = len(tokenize(self.tokenize_url, key, text))
             except (httpx.HTTPError, ValueError, KeyError, TypeError):
                 self._tokenizer_works = False  # not llama.cpp: estimate from now on
             else:
@@ -333,16 +158,6 @@ def _detail(exc: openai.APIStatusError) -> str:
         if message:
             return str(message)
     return exc.message
-
-
-def _tokenize(url: str, api_key: str | None, text: str) -> list[int]:
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    response = httpx.post(url, json={"content": text}, headers=headers, timeout=10.0)
-    response.raise_for_status()
-    tokens = response.json()["tokens"]
-    if not isinstance(tokens, list):
-        raise TypeError("tokens is not a list")
-    return tokens
 
 
 def estimate_tokens(text: str) -> int:

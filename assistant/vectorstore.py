@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 
 from langchain_chroma import Chroma
 
-from assistant.errors import StoreError
+from core.errors import StoreError
 
 
 class ReadOnlyChroma(Chroma):

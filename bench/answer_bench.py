@@ -26,9 +26,9 @@ SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus"
 
 
 def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[str, Any]]:
-    from assistant.answer import Answer
-    from assistant.config import Settings
     from assistant.factory import build_assistant, open_index
+    from core.answer import Answer
+    from core.settings import Settings
     from ingest.load import load_articles
 
     asked = [

@@ -22,10 +22,10 @@ import numpy as np
 import Stemmer
 from tqdm import tqdm
 
-from assistant.store import contextual_text, day_number
+from core.article import Article
+from core.chunks import contextual_text, day_number
 from eval import metrics
 from eval.datasets import load_dataset
-from ingest.article import Article
 from ingest.chunk import split_article
 
 KS = (1, 5, 10, 20)

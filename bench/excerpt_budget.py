@@ -19,13 +19,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 import assistant.excerpts
-from assistant.answer import Passage
-from assistant.config import settings_from_env
 from assistant.excerpts import select_excerpts
 from assistant.factory import make_retriever, open_index
+from assistant.filters import SearchFilter
 from assistant.prompts import format_excerpt
 from assistant.relevance import ScoredSentence, score_sentences
-from assistant.retrieval import SearchFilter
+from core.answer import Passage
+from core.settings import settings_from_env
 from eval.datasets import load_dataset, select
 from eval.metrics import contains_answer
 from eval.run import collection_name

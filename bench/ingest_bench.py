@@ -99,8 +99,8 @@ def corpus(args: argparse.Namespace) -> Iterator[Any]:
 def run_arm(arm: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if arm == "naive":
         return naive(args, work)
-    from assistant.config import Settings
     from assistant.factory import open_index
+    from core.settings import Settings
 
     precision = "fp32" if arm == "ours-fp32" else "auto"
     folder = work / ("ours-fp32" if arm == "ours-fp32" else "ours")
@@ -144,7 +144,7 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from sentence_transformers import SentenceTransformer
 
     from assistant.models import embedding_model_path
-    from ingest.article import Article
+    from core.article import Article
 
     class HuggingFaceEmbeddings(Embeddings):  # langchain_huggingface's defaults: float32, batch 32
         def __init__(self) -> None:
@@ -187,8 +187,8 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def run_latency(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from assistant.config import Settings
     from assistant.factory import open_index
+    from core.settings import Settings
 
     base = Settings(data_dir=work / "ours", collection="rtqa", chunk_size=CHUNK, llm="extractive")
     source = open_index(base)
@@ -274,11 +274,11 @@ def measure(settings: Any, questions: list[Any]) -> dict[str, Any]:
     import numpy as np
 
     from assistant.factory import make_retriever, open_index
-    from assistant.retrieval import SearchFilter
+    from assistant.filters import SearchFilter
 
     index = open_index(settings)
     began = time.perf_counter()
-    _ = index.lexical
+    _ = index.mirror
     lexical_s = time.perf_counter() - began
     retriever = make_retriever(settings, index)
     full: list[float] = []

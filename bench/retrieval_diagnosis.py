@@ -24,10 +24,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from assistant.answer import Passage
-from assistant.config import Settings
 from assistant.factory import Index, make_retriever, open_index
-from assistant.retrieval import PassageRetriever, SearchFilter
+from assistant.filters import SearchFilter
+from assistant.retrieval import PassageRetriever
+from core.answer import Passage
+from core.settings import Settings
 from eval import metrics
 from eval.datasets import EvalQuestion, load_dataset
 from eval.run import collection_name, ensure_index
@@ -94,7 +95,7 @@ def _normalised_chunks(index: Index) -> dict[str, str]:
 
 def _cases(questions: list[EvalQuestion], index: Index, texts: dict[str, str]) -> list[Case]:
     by_article: dict[str, list[str]] = {}
-    for chunk_id, article_id in zip(index.lexical.ids, index.lexical.article_ids, strict=True):
+    for chunk_id, article_id in zip(index.mirror.ids, index.mirror.article_ids, strict=True):
         by_article.setdefault(str(article_id), []).append(chunk_id)
     cases = []
     for q in questions:

@@ -24,9 +24,9 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer import Passage
 from assistant.chain import says_not_in_articles
 from assistant.citations import is_verdict, split_cited_sentences, support_checker
+from core.answer import Passage
 from eval.metrics import contains_answer
 
 CAUSES = {

@@ -28,12 +28,12 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.answer import Answer, Passage
 from assistant.citations import is_verdict
-from assistant.config import LLM_PROFILES, Settings, settings_from_env
-from assistant.errors import ModelError
 from assistant.llm import make_chat_model
 from assistant.models import gguf_ready, gguf_spec
+from core.answer import Answer, Passage
+from core.errors import ModelError
+from core.settings import LLM_PROFILES, Settings, settings_from_env
 from eval.metrics import SentenceJudgment
 
 JUDGE_VERSION = "1"  # bump whenever JUDGE_SYSTEM, JUDGE_PROMPT or how passages are shown changes

@@ -16,10 +16,9 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.answer import Passage
-from assistant.store import open_client
-from ingest.article import Article, LoadError
-from ingest.load import Skipped
+from core.answer import Passage
+from core.article import Article, LoadError, Skipped
+from store.chroma import open_client
 
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 100
 _BATCH = 256

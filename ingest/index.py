@@ -30,10 +30,10 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
-from assistant.store import ArticleStore, chunk_metadata, contextual_text
-from ingest.article import Article, LoadError
+from core.article import Article, LoadError, Skipped
+from core.chunks import chunk_metadata, contextual_text, stored_contextual_text
 from ingest.chunk import Chunk, split_article
-from ingest.load import Skipped
+from store.articles import ArticleStore
 
 BATCH_CHUNKS = 512  # chunks embedded per call: sentence-transformers sorts each call's texts by length
 _VECTOR_CACHE = 200_000  # chunk texts whose vectors a run remembers, to never embed one text twice
@@ -99,11 +99,7 @@ class IngestReport:
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:
-    """What is embedded for a chunk: the passage under its article's title, source and date.
-
-    A chunk alone often lacks the names its article's headline carries ("the minister said..."), and the
-    source and date let "Reuters, January 2017" style questions match (contextual chunks, as Onyx does).
-    """
+    """What is embedded for a chunk: the passage under its article's title, source and date."""
     return contextual_text(article.title, article.source, article.published, chunk.text)
 
 
@@ -316,7 +312,7 @@ class _Run:
             got["metadatas"] or [],
             strict=True,
         ):
-            head = contextual_text(str(meta["title"]), str(meta["source"]), str(meta["published"]), text)
+            head = stored_contextual_text(meta, text)
             self.vectors[_key(head)] = np.asarray(vector, dtype=np.float32)
 
     def _write(self, batch: Batch, chunks: list[tuple[Article, Chunk]], vectors: np.ndarray) -> None:

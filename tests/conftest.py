@@ -42,7 +42,7 @@ def embeddings():
 
 @pytest.fixture(scope="session")
 def sample_settings(tmp_path_factory: pytest.TempPathFactory):
-    from assistant.config import Settings
+    from core.settings import Settings
 
     return Settings(data_dir=tmp_path_factory.mktemp("sample-data"), collection="sample", llm="extractive")
 

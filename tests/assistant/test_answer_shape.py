@@ -6,8 +6,8 @@ from __future__ import annotations
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.answer import Passage
 from assistant.chain import Assistant
+from core.answer import Passage
 
 STRIKE = (
     "The Kelso bus drivers' strike ended on 4 May after 12 days, when the city agreed to a 7 percent raise."

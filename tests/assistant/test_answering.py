@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.answer import NOT_IN_ARTICLES
+from core.answer import NOT_IN_ARTICLES
 from tests.conftest import SAMPLE
 
 QUESTIONS = [

@@ -1,4 +1,3 @@
-from assistant.answer import Passage
 from assistant.citations import (
     is_verdict,
     locate_span,
@@ -7,6 +6,7 @@ from assistant.citations import (
     strip_verdict,
     verify_answer,
 )
+from core.answer import Passage
 
 ARTICLE = (
     "Haniyeh stopped over in Cairo. Hamas has also frozen its supplies of arms and explosives to the Sinai "

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from assistant.dates import DateWindow, resolve_dates
-from assistant.store import chunk_metadata, day_number
-from ingest.article import Article
+from core.article import Article
+from core.chunks import chunk_metadata, day_number
 
 AS_OF = date(2023, 3, 16)  # a Thursday
 

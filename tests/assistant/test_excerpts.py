@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.answer import Passage
 from assistant.excerpts import GAP, select_excerpts, whole_passages
 from assistant.prompts import build_messages
+from core.answer import Passage
 
 ARTICLE = (
     "In January, when he saw that his bid was going nowhere, Haniyeh decided to return home to Gaza City. "

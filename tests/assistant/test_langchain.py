@@ -18,12 +18,13 @@ from langchain_core.runnables import RunnableLambda
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests, RetrieversIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
-from assistant.answer import Answer, Sources
 from assistant.chain import Assistant
 from assistant.embeddings import LocalEmbeddings
-from assistant.errors import QuestionError, StoreError
 from assistant.factory import build_retriever
-from assistant.retrieval import PassageRetriever, SearchFilter, to_passage
+from assistant.filters import SearchFilter
+from assistant.retrieval import PassageRetriever, to_passage
+from core.answer import Answer, Sources
+from core.errors import QuestionError, StoreError
 
 RATE_QUESTION = "What interest rate did the Bank of Kestria set?"
 
@@ -40,7 +41,7 @@ class TestRetrieverStandard(RetrieversIntegrationTests):
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
         index = type(self).index
-        return {"collection": index.collection, "embeddings": index.embeddings, "lexical": index.lexical}
+        return {"collection": index.collection, "embeddings": index.embeddings, "mirror": index.mirror}
 
     @property
     def retriever_query_example(self) -> str:

@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.errors import ConfigError, LLMError, ModelError
-from assistant.llm import (
-    OpenAICompatibleChat,
-    count_tokens,
-    estimate_tokens,
-    make_chat_model,
-    release_local_models,
-    start_llama_server,
-)
+from assistant.llama_server import release_local_models, start_llama_server
+from assistant.llm import OpenAICompatibleChat, count_tokens, estimate_tokens, make_chat_model
 from assistant.models import gguf_path
+from core.errors import ConfigError, LLMError, ModelError
+from core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import NOT_IN_ARTICLES, Answer, Sources
-from assistant.config import Settings
 from assistant.factory import build_assistant, open_index
-from assistant.llm import start_llama_server
+from assistant.llama_server import start_llama_server
 from assistant.models import gguf_path
-from ingest.article import Article
+from core.answer import NOT_IN_ARTICLES, Answer, Sources
+from core.article import Article
+from core.settings import Settings
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.integration

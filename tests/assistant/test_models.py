@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ModelError
 from assistant.models import (
     EMBEDDINGS,
     GGUF_MODELS,
@@ -17,11 +16,10 @@ from assistant.models import (
     embedding_ready,
     gguf_path,
     gguf_ready,
-    missing_packages,
     setup_models,
-    sha256_file,
-    verify_sha256,
 )
+from assistant.weights import missing_packages, sha256_file, verify_sha256
+from core.errors import ModelError
 
 
 def test_minilm_weights_verify() -> None:

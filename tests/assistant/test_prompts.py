@@ -1,6 +1,6 @@
-from assistant.answer import Passage
 from assistant.excerpts import whole_passages
 from assistant.prompts import REMOVED, SYSTEM, build_messages, estimate_tokens, neutralize_instructions
+from core.answer import Passage
 
 
 def passage(n: int, text: str) -> Passage:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import Passage
 from assistant.relevance import asks_yes_no, score_sentences
+from core.answer import Passage
 
 
 @pytest.mark.parametrize(

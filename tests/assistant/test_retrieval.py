@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from assistant.answer import Passage
-from assistant.config import Settings
-from assistant.errors import QuestionError
 from assistant.factory import Index, make_retriever
-from assistant.retrieval import MODES, PassageRetriever, SearchFilter
-from assistant.store import INDEX_FORMAT, index_format, open_article_store, open_client, open_collection
-from ingest.article import Article
+from assistant.filters import SearchFilter
+from assistant.retrieval import MODES, PassageRetriever
+from core.answer import Passage
+from core.article import Article
+from core.chunks import INDEX_FORMAT
+from core.errors import QuestionError
+from core.settings import Settings
+from store.articles import open_article_store
+from store.chroma import index_format, open_client, open_collection
 
 
 def _article(id: str, title: str, text: str, source: str, author: str, published: str) -> Article:
@@ -189,7 +192,7 @@ def news(tmp_path_factory, embeddings) -> Index:
 def retriever(index: Index, mode: str = "hybrid", **kw) -> PassageRetriever:
     kw.setdefault("k", 20)
     return PassageRetriever(
-        collection=index.collection, embeddings=index.embeddings, lexical=index.lexical, mode=mode, **kw
+        collection=index.collection, embeddings=index.embeddings, mirror=index.mirror, mode=mode, **kw
     )
 
 
@@ -235,7 +238,7 @@ def test_k_limits_the_passages(news: Index) -> None:
 
 
 def test_bm25_without_a_lexical_index_says_how_to_build_it(news: Index) -> None:
-    r = PassageRetriever(collection=news.collection, embeddings=news.embeddings, lexical=None, mode="bm25")
+    r = PassageRetriever(collection=news.collection, embeddings=news.embeddings, mirror=None, mode="bm25")
     with pytest.raises(QuestionError, match="ingest"):
         r.search(MINE)
 
@@ -484,7 +487,8 @@ def test_ingesting_new_articles_into_an_old_collection_leaves_no_old_chunks(old_
 @pytest.fixture(scope="module")
 def mpnet(tmp_path_factory):
     from assistant.embeddings import LocalEmbeddings
-    from assistant.models import EMBEDDINGS, embedding_ready, missing_packages
+    from assistant.models import EMBEDDINGS, embedding_ready
+    from assistant.weights import missing_packages
 
     parts = EMBEDDINGS["mpnet"].parts
     if missing_packages(parts):

@@ -51,9 +51,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The chat UI over a fresh copy of the sample corpus plus the XSS article (uploads land here too)."""
-    from assistant.config import Settings
+    from app.ui import build_ui, serve
+    from app.workspace import Workspace
     from assistant.factory import open_index
-    from assistant.ui import Workspace, build_ui, serve
+    from core.settings import Settings
     from ingest.load import load_articles
 
     data = tmp_path_factory.mktemp("ui-data")

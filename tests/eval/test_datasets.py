@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.article import Article, LoadError, Skipped, article_id
 from eval.datasets import Dataset, EvalQuestion, load_dataset, select
-from ingest.article import Article, LoadError, article_id
-from ingest.load import Skipped
 from tests.conftest import SAMPLE, shared_data
 
 BODY = "The storm reached the coast on Tuesday and cut power to 40,000 homes across the region."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer import Passage
+from core.answer import Passage
 from eval.declines import cause_table, decline_cause
 
 VERGE = "Google paid Apple $26.3 billion in 2021 to be the default search engine on Safari."

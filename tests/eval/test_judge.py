@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answer, Passage, Sentence
-from assistant.config import settings_from_env
-from assistant.errors import ModelError
 from assistant.models import gguf_ready, gguf_spec, setup_models
+from core.answer import Answer, Passage, Sentence
+from core.errors import ModelError
+from core.settings import settings_from_env
 from eval.judge import (
     DEFAULT_LABELS,
     JUDGE_PROMPT,

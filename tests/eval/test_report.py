@@ -1,4 +1,4 @@
-"""eval.report: a synthetic results dict rendered to Markdown and PNGs, checked section by section."""
+"""eval.report: a synthetic results.json (read back as a ``RunResult``) rendered to Markdown and PNGs, checked section by section."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from eval.report import main, write_report
+from eval.report import main
+from eval.report import write_report as _write_report
+from eval.results import RunResult
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -168,6 +170,11 @@ def _minimal() -> dict[str, Any]:
     results = _results()
     dense = results["configs"][1]
     return {"dataset": "sample", "questions": 12, "baselines": None, "judge": None, "configs": [dense]}
+
+
+def write_report(results: dict[str, Any], out: Path) -> Path:
+    """The report of a results.json-shaped dict, read as the report reads a saved file."""
+    return _write_report(RunResult.from_dict(results), out)
 
 
 def _assert_png(path: Path) -> None:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
+from core.settings import Settings
+from eval.answer_cache import AnswerCache
 from eval.datasets import load_dataset
-from eval.run import AnswerCache, RunOptions, run
+from eval.results import RunResult
+from eval.run import RunOptions, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,22 +33,24 @@ def sample_run(tmp_path_factory, embeddings):
 
 def test_every_configuration_is_scored_and_reported(sample_run):
     results, out, _ = sample_run
-    names = [c["name"] for c in results["configs"]]
+    names = [c.name for c in results.configs]
     assert names == ["naive", "dense", "bm25", "hybrid"]
-    for config in results["configs"]:
-        r = config["retrieval"]
-        assert r["evidence_hit"]["5"] >= 0.9, config["name"]  # the sample's questions name their articles
-        assert r["answer_hit"] is None  # sample golds are scored by evidence, not by answer text
-        assert r["latency_ms"]["n"] == 24  # the 6 unanswerable questions have no evidence to find
-        assert config["ingest"]["chunks"] > 0
-    assert [c["ingest"]["reused"] for c in results["configs"]] == [
+    for config in results.configs:
+        r = config.retrieval
+        assert r.evidence_hit["5"] >= 0.9, config.name  # the sample's questions name their articles
+        assert r.answer_hit is None  # sample golds are scored by evidence, not by answer text
+        assert r.latency_ms["n"] == 24  # the 6 unanswerable questions have no evidence to find
+        assert config.ingest.chunks > 0
+    assert [c.ingest.reused for c in results.configs] == [
         False,
         False,
         True,
         True,
     ]  # naive: own index
     saved = json.loads((out / "results.json").read_text())
-    assert saved["questions"] == 30 and saved["environment"]["cpus"]
+    assert saved["questions"] == 30 and saved["environment"]["cpus"] and saved["environment"]["cpu"]
+    # the typed results survive the JSON round trip (compared as JSON: NaN is not equal to itself)
+    assert json.dumps(RunResult.from_dict(saved).to_dict(), default=str) == json.dumps(saved, default=str)
     report = (out / "report.md").read_text()
     for heading in ("## Retrieval", "## Answers", "## Speed and memory"):
         assert heading in report
@@ -55,14 +59,14 @@ def test_every_configuration_is_scored_and_reported(sample_run):
 
 def test_answers_are_scored_against_gold_and_unanswerable_questions_declined(sample_run):
     results, _, _ = sample_run
-    answers = results["configs"][3]["answers"]
-    assert answers["backend"] == "extractive"
-    assert answers["declined_unanswerable"] == 1.0
-    assert answers["accuracy"] >= 0.7
-    rows = {r["id"]: r for r in results["configs"][3]["rows"]}
-    assert rows["q01"]["answer"]["correct"] is True  # "38 container ships"
-    assert "38 container ships" in rows["q01"]["answer"]["text"]
-    assert rows["q29"]["answer"]["declined"] is True
+    answers = results.configs[3].answers
+    assert answers.backend == "extractive"
+    assert answers.declined_unanswerable == 1.0
+    assert answers.accuracy >= 0.7
+    rows = {r.id: r for r in results.configs[3].rows}
+    assert rows["q01"].answer.correct is True  # "38 container ships"
+    assert "38 container ships" in rows["q01"].answer.text
+    assert rows["q29"].answer.declined is True
 
 
 def test_a_second_run_takes_answers_from_the_cache(sample_run, tmp_path):
@@ -74,7 +78,7 @@ def test_a_second_run_takes_answers_from_the_cache(sample_run, tmp_path):
     settings = Settings(data_dir=data, llm="extractive")
     again = run(load_dataset("sample"), settings, RunOptions(["hybrid"], ["hybrid"]), tmp_path)
     assert cache_files[0].read_text() == before  # nothing re-asked, nothing appended
-    assert again["configs"][0]["answers"]["accuracy"] == sample_run[0]["configs"][3]["answers"]["accuracy"]
+    assert again.configs[0].answers.accuracy == sample_run[0].configs[3].answers.accuracy
 
 
 def test_a_cache_folder_carried_to_another_data_dir_is_resumed(sample_run, tmp_path):
@@ -86,17 +90,17 @@ def test_a_cache_folder_carried_to_another_data_dir_is_resumed(sample_run, tmp_p
     (carried / source.name).write_text(source.read_text())
     options = RunOptions(["hybrid"], ["hybrid"], cache_dir=tmp_path / "answers")
     again = run(load_dataset("sample"), Settings(data_dir=data, llm="extractive"), options, tmp_path / "out")
-    assert again["configs"][0]["answers"]["cache"] == str(carried / source.name)
+    assert again.configs[0].answers.cache == str(carried / source.name)
     assert (carried / source.name).read_text() == source.read_text()  # nothing re-asked
 
 
 def test_declined_answerable_questions_carry_their_cause_and_draft(sample_run):
     results, out, _ = sample_run
-    answers = results["configs"][3]["answers"]
-    declined = [r["answer"] for r in results["configs"][3]["rows"] if "decline" in r["answer"]]
-    assert sum(c["count"] for c in answers["decline_causes"]) == len(declined)
+    answers = results.configs[3].answers
+    declined = [r.answer for r in results.configs[3].rows if r.answer.decline]
+    assert sum(c.count for c in answers.decline_causes) == len(declined)
     for a in declined:
-        assert a["decline"]["cause"] in {"retrieval", "model_declined", "unsupported", "paraphrase"}
+        assert a.decline.cause in {"retrieval", "model_declined", "unsupported", "paraphrase"}
     if declined:
         assert "## Why answerable questions were declined" in (out / "report.md").read_text()
 
@@ -118,7 +122,7 @@ def test_a_killed_run_resumes_without_re_asking(tmp_path):
     cmd = [
         sys.executable,
         "-m",
-        "assistant",
+        "app",
         "eval",
         "sample",
         "--data-dir",

@@ -1,8 +1,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.article import Article
-from ingest.chunk import split_article, split_sentences
+from core.article import Article
+from core.sentences import split_sentences
+from ingest.chunk import split_article
 
 TEXT = (
     "Maj. Gen. Khaled Fawzy met Ismail Haniyeh in Cairo. They talked for most of the week!\n\n"

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.config import Settings
 from assistant.factory import open_index
-from ingest.article import Article, LoadError
+from core.article import Article, LoadError
+from core.settings import Settings
 from ingest.index import index_articles
 
 BODY = (
@@ -81,8 +81,8 @@ def test_chunks_carry_offsets_into_the_stored_article(index):
 
 
 def test_opening_a_collection_with_another_embedder_is_refused(tmp_path, index):
-    from assistant.errors import ConfigError
-    from assistant.store import open_collection
+    from core.errors import ConfigError
+    from store.chroma import open_collection
 
     with pytest.raises(ConfigError, match="built with the 'minilm' embedding model"):
         open_collection(index.settings.data_dir, "tst", "mpnet")

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from ingest.article import Article, LoadError, article_id
-from ingest.load import SUPPORTED_SUFFIXES, FieldMap, FieldSpecError, Skipped, load_articles, load_file
+from core.article import Article, LoadError, Skipped, article_id
+from ingest.fields import FieldMap, FieldSpecError
+from ingest.load import SUPPORTED_SUFFIXES, load_articles, load_file
 from ingest.meta import parse_authors, parse_date, source_from_url
 from tests.conftest import shared_data as shared
 

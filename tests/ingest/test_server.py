@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.errors import StoreError
 from assistant.factory import list_collections, open_index
+from core.errors import StoreError
+from core.settings import Settings
 from tests.conftest import SAMPLE, SAMPLE_ARTICLES
 
 EXE = Path(sys.executable).parent

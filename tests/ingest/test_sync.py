@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
 from assistant.factory import open_index
-from assistant.store import StoreBusyError, writer_lock
+from core.settings import Settings
 from ingest.load import load_articles
+from store.chroma import StoreBusyError, writer_lock
 
 SENTENCES = [
     "The Velmora port authority reported {n} containers stranded after the strike.",

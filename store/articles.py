@@ -11,27 +11,23 @@ two more collections, so every machine that uses the server sees the same articl
 
 from __future__ import annotations
 
-import fcntl
 import itertools
-import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import chromadb
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
-from assistant.errors import ConfigError, StoreError
-from ingest.article import Article
+from core.article import ARTICLE_FIELDS, Article
+from core.errors import StoreError
+from store.chroma import open_client
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -54,7 +50,6 @@ CREATE TABLE IF NOT EXISTS pending (
     PRIMARY KEY (collection, id)
 );
 """
-_ARTICLE_FIELDS = ("id", "title", "source", "url", "author", "published", "path")
 
 
 @dataclass(frozen=True)
@@ -155,7 +150,7 @@ class SqliteArticleStore(ArticleStore):
 
     def put_many(self, items: Sequence[tuple[Article, int]]) -> None:
         rows = [
-            (self.collection, *(getattr(a, f) for f in _ARTICLE_FIELDS), a.content_hash, n, a.text)
+            (self.collection, *(getattr(a, f) for f in ARTICLE_FIELDS), a.content_hash, n, a.text)
             for a, n in items
         ]
         with self._connect() as db:  # one transaction: the rows and the end of their pending mark
@@ -198,7 +193,7 @@ class SqliteArticleStore(ArticleStore):
     def get(self, article_id: str) -> StoredArticle | None:
         with self._connect() as db:
             row = db.execute(
-                f"SELECT {', '.join(_ARTICLE_FIELDS)}, content_hash, chunks FROM articles "
+                f"SELECT {', '.join(ARTICLE_FIELDS)}, content_hash, chunks FROM articles "
                 "WHERE collection = ? AND id = ?",
                 (self.collection, article_id),
             ).fetchone()
@@ -207,7 +202,7 @@ class SqliteArticleStore(ArticleStore):
     def list(self, limit: int | None = None) -> list[StoredArticle]:
         with self._connect() as db:
             rows = db.execute(
-                f"SELECT {', '.join(_ARTICLE_FIELDS)}, content_hash, chunks FROM articles "
+                f"SELECT {', '.join(ARTICLE_FIELDS)}, content_hash, chunks FROM articles "
                 "WHERE collection = ? ORDER BY published DESC, title LIMIT ?",
                 (self.collection, -1 if limit is None else limit),
             ).fetchall()
@@ -234,117 +229,6 @@ class SqliteArticleStore(ArticleStore):
         return int(articles), int(chunks)
 
 
-def chunk_metadata(article: Article, index: int, start: int, end: int) -> dict[str, Any]:
-    """What each vector carries, so a search hit can be cited, and filtered, without another lookup."""
-    meta = {f: getattr(article, f) for f in _ARTICLE_FIELDS if f != "id"}
-    return {
-        "article_id": article.id,
-        "chunk_index": index,
-        "start": start,
-        "end": end,
-        "published_day": day_number(article.published),
-        **meta,
-    }
-
-
-def day_number(published: str) -> int:
-    """An ISO date as the integer YYYYMMDD (Chroma compares numbers only); 0 when there is no date."""
-    try:
-        return int(date.fromisoformat(published[:10]).strftime("%Y%m%d"))
-    except ValueError:
-        return 0
-
-
-def contextual_text(title: str, source: str, published: str, text: str) -> str:
-    """A chunk under its article's title and a "source · date" line: what is embedded and what BM25 sees."""
-    byline = " · ".join(x for x in (source, published[:10]) if x)
-    head = "\n".join(x for x in (title, byline) if x)
-    return f"{head}\n{text}" if head else text
-
-
-# What each chunk's vector and metadata hold. 1: title + text embedded; 2: title, source and date embedded
-# (contextual chunks), and a numeric ``published_day`` to filter on. Ingest re-indexes an older collection.
-INDEX_FORMAT = 2
-
-
-def index_format(collection: chromadb.Collection) -> int:
-    return int((collection.metadata or {}).get("index_format", 1))
-
-
-def mark_index_format(collection: chromadb.Collection) -> None:
-    """Record that every chunk now has the current format (after a complete re-index)."""
-    collection.modify(metadata={**(collection.metadata or {}), "index_format": INDEX_FORMAT})
-
-
-def open_collection(
-    data_dir: Path, collection: str, embedding_model: str, url: str = ""
-) -> chromadb.Collection:
-    """The Chroma collection (cosine space) for ``collection``, created on first use.
-
-    The embedding model is recorded in the collection's metadata; opening it with another model is refused,
-    since its vectors would not be comparable.
-    """
-    client = open_client(data_dir, url)
-    try:
-        coll = client.get_or_create_collection(
-            collection,
-            metadata={"embedding_model": embedding_model, "index_format": INDEX_FORMAT},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-    except Exception as exc:  # chromadb raises many types; all mean the store is unusable
-        raise StoreError(f"Cannot open collection {collection!r} in {url or data_dir}: {exc}") from exc
-    built_with = (coll.metadata or {}).get("embedding_model")
-    if built_with and built_with != embedding_model:
-        raise ConfigError(
-            f"Collection {collection!r} was built with the {built_with!r} embedding model, not "
-            f"{embedding_model!r}. Use --embedding-model {built_with}, or ingest into another collection."
-        )
-    return coll
-
-
-_CLIENTS: dict[str, chromadb.ClientAPI] = {}
-_CLIENTS_LOCK = threading.Lock()
-
-
-def open_client(data_dir: Path, url: str = "") -> chromadb.ClientAPI:
-    """One Chroma client per store per process: the server at ``url``, else embedded in ``data_dir``."""
-    key = url.rstrip("/") or str(data_dir.resolve())
-    with _CLIENTS_LOCK:
-        if key not in _CLIENTS:
-            _CLIENTS[key] = _http_client(url) if url else _embedded_client(data_dir.resolve())
-        return _CLIENTS[key]
-
-
-def _embedded_client(folder: Path) -> chromadb.ClientAPI:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(
-            f"Cannot create the data directory {folder}: {exc}. Pass another --data-dir."
-        ) from exc
-    return chromadb.PersistentClient(
-        path=str(folder / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-    )
-
-
-def _http_client(url: str) -> chromadb.ClientAPI:
-    parts = urlsplit(url)
-    try:
-        client = chromadb.HttpClient(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or (443 if parts.scheme == "https" else 8000),
-            ssl=parts.scheme == "https",
-            settings=ChromaSettings(anonymized_telemetry=False),
-        )
-        client.heartbeat()
-    except Exception as exc:
-        raise StoreError(
-            f"Cannot reach the Chroma server at {url} ({str(exc).rstrip('.')}). Start it (`chroma run --path DIR --port "
-            f"{parts.port or 8000}`) or unset --chroma-url / ASSISTANT_CHROMA_URL to use the embedded store."
-        ) from None
-    return client
-
-
 # In a Chroma server the article record lives in two collections beside the chunks' (names that ingest's
 # collection-name check cannot produce, so they never clash with a user's collection).
 _ARTICLES_SUFFIX = ".articles"
@@ -357,7 +241,7 @@ def is_record_collection(name: str) -> bool:
 
 
 def _stored(article_id: str, meta: Mapping[str, Any]) -> StoredArticle:
-    fields = (str(meta[f]) for f in _ARTICLE_FIELDS[1:])
+    fields = (str(meta[f]) for f in ARTICLE_FIELDS[1:])
     return StoredArticle(article_id, *fields, str(meta["content_hash"]), int(meta["chunks"]))  # type: ignore[call-arg, arg-type]
 
 
@@ -406,7 +290,7 @@ class ChromaArticleStore(ArticleStore):
             documents=[a.text for a, _ in items],
             metadatas=[
                 {
-                    **{f: getattr(a, f) for f in _ARTICLE_FIELDS if f != "id"},
+                    **{f: getattr(a, f) for f in ARTICLE_FIELDS if f != "id"},
                     "content_hash": a.content_hash,
                     "chunks": n,
                 }
@@ -474,40 +358,3 @@ def open_article_store(data_dir: Path, collection: str, url: str = "") -> Articl
         return ChromaArticleStore(open_client(data_dir, url), collection)
     data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteArticleStore(data_dir / "articles.sqlite3", collection)
-
-
-class StoreBusyError(StoreError):
-    """Another process is writing to the same embedded store."""
-
-
-@contextmanager
-def writer_lock(data_dir: Path, what: str = "ingest") -> Iterator[None]:
-    """Hold the embedded store's writer lock, or fail at once if another process holds it.
-
-    Two processes writing one embedded Chroma directory corrupt it; a Chroma server (``chroma_url``)
-    serialises writers itself and needs no lock.
-    """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "write.lock"
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StoreBusyError(
-                f"{holder} is writing to {data_dir.resolve()} right now, and an embedded Chroma store takes "
-                "one writer at a time. Wait for it to finish, or share the store through a Chroma server: "
-                f"`chroma run --path {data_dir.resolve() / 'chroma'} --port 8000`, then pass "
-                "--chroma-url http://127.0.0.1:8000 (or set ASSISTANT_CHROMA_URL) in every process."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()} ({what})")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from assistant.answer import Answer, Citation, Passage
-from assistant.retrieval import SearchFilter
+from assistant.filters import SearchFilter
+from core.answer import Answer, Citation, Passage
 
 CITE_PREFIX = "aa-cite-"  # a citation link's target: #aa-cite-<turn>-<n>
 NOTHING_SELECTED = "Nothing in the selected articles answers this question. Widen the filters"

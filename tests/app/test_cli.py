@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from assistant.cli import main
+from app.cli import main
 from tests.conftest import SAMPLE, SAMPLE_ARTICLES, shared_data
 
 
@@ -97,8 +97,8 @@ def test_seed_article_answers_the_isis_question_without_share_widget(runner, tmp
     seed = shared_data("seed")
     data = tmp_path / "data"
     invoke(runner, "ingest", seed, "--data-dir", data)
-    from assistant.config import Settings
     from assistant.factory import open_index
+    from core.settings import Settings
 
     index = open_index(Settings(data_dir=data))
     documents = index.collection.get(include=["documents"])["documents"]
@@ -127,8 +127,8 @@ def test_empty_question_is_a_readable_error(runner, tmp_path):
 
 
 def test_sources_are_listed_with_their_source_and_date_before_the_answer():
-    from assistant.answer import Passage
-    from assistant.cli import render_sources
+    from app.cli import render_sources
+    from core.answer import Passage
 
     p = Passage("c", "a", "Dockworkers halt cargo", "Ledger", "", "", "2024-05-04", "text", 0, 4, 0.5)
     assert render_sources([p, p]) == (

@@ -16,12 +16,9 @@ import pytest
 from gradio_client import Client
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.answer import Answer, Citation, Passage
-from assistant.chain import Assistant
-from assistant.config import Settings
-from assistant.errors import ConfigError
-from assistant.ui import Handlers, Workspace, auth_from_env, build_ui, readable, serve
-from assistant.ui_render import (
+from app.handlers import Handlers, readable
+from app.ui import auth_from_env, build_ui, serve
+from app.ui_render import (
     NOTHING_SELECTED,
     Scope,
     Turn,
@@ -32,6 +29,11 @@ from assistant.ui_render import (
     md_text,
     parse_cite_target,
 )
+from app.workspace import Workspace
+from assistant.chain import Assistant
+from core.answer import Answer, Citation, Passage
+from core.errors import ConfigError
+from core.settings import Settings
 
 CAMP = "Which organisation manages the Tamsin Plain camp?"
 KESTRIA = "Which deputy governor voted against the Bank of Kestria's rate increase?"

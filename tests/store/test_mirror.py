@@ -9,12 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import Settings
 from assistant.factory import Index
-from assistant.lexical import _Scan, fingerprint, load, matching, open_lexical, text_key
-from assistant.store import contextual_text, open_article_store, open_collection
-from ingest.article import Article
+from core.article import Article
+from core.chunks import contextual_text
+from core.settings import Settings
 from ingest.index import index_articles
+from store.articles import open_article_store
+from store.chroma import open_collection
+from store.mirror import fingerprint, load, matching, open_mirror, text_key
+from store.vectors import _Scan
 
 ARTICLES = [
     Article(
@@ -94,7 +97,7 @@ def fresh(tmp_path, embeddings) -> Index:
 
 
 def article_ids(index: Index, hits: list[tuple[int, float]]) -> list[str]:
-    return [str(index.lexical.article_ids[i]) for i, _ in hits]
+    return [str(index.mirror.article_ids[i]) for i, _ in hits]
 
 
 def dense_article_ids(index: Index, query: str) -> list[str]:
@@ -104,7 +107,7 @@ def dense_article_ids(index: Index, query: str) -> list[str]:
 
 
 def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
-    lex = shared.lexical
+    lex = shared.mirror
     assert len(lex) == shared.collection.count() == len(ARTICLES)
     assert sorted(lex.ids) == sorted(shared.collection.get(include=[])["ids"])
     fields = {
@@ -117,7 +120,7 @@ def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
 
 def test_rare_exact_name_is_found_first_where_dense_ranks_it_lower(shared: Index) -> None:
     assert dense_article_ids(shared, "Brenn")[0] != "port"  # MiniLM blurs the union leader's name
-    hits = shared.lexical.search("Brenn", 5)
+    hits = shared.mirror.bm25.search("Brenn", 5)
     assert article_ids(shared, hits) == ["port"]
     assert hits[0][1] > 0
 
@@ -126,44 +129,44 @@ def test_rare_exact_name_is_found_first_where_dense_ranks_it_lower(shared: Index
     ("query", "expected"), [("Vostrik", "vote"), ("Kepler-Vance", "probe"), ("Varro", "bank")]
 )
 def test_names_find_their_article(shared: Index, query: str, expected: str) -> None:
-    assert article_ids(shared, shared.lexical.search(query, 3))[0] == expected
+    assert article_ids(shared, shared.mirror.bm25.search(query, 3))[0] == expected
 
 
 def test_title_and_source_are_searchable(shared: Index) -> None:
     # The title's "reaches" and the source are not in the chunk text, only in its contextual header.
-    assert article_ids(shared, shared.lexical.search("reaches", 3)) == ["probe"]
-    assert set(article_ids(shared, shared.lexical.search("Associated Press", 5))) == {"probe", "harvest"}
+    assert article_ids(shared, shared.mirror.bm25.search("reaches", 3)) == ["probe"]
+    assert set(article_ids(shared, shared.mirror.bm25.search("Associated Press", 5))) == {"probe", "harvest"}
 
 
 @pytest.mark.parametrize("query", ["zzqx blorftal", "the of and", ""])
 def test_query_without_known_words_finds_nothing(shared: Index, query: str) -> None:
-    assert shared.lexical.search(query, 5) == []
+    assert shared.mirror.bm25.search(query, 5) == []
 
 
 def test_scores_are_positive_and_best_first(shared: Index) -> None:
-    hits = shared.lexical.search("Kestria interest rates drought harvest", 5)
+    hits = shared.mirror.bm25.search("Kestria interest rates drought harvest", 5)
     scores = [s for _, s in hits]
     assert set(article_ids(shared, hits)) == {"bank", "harvest"}
     assert all(s > 0 for s in scores) and scores == sorted(scores, reverse=True)
 
 
 def test_mask_restricts_results(shared: Index) -> None:
-    lex = shared.lexical
+    lex = shared.mirror
     query = "Brenn Vostrik Varro"
-    assert set(article_ids(shared, lex.search(query, 5))) == {"port", "vote", "bank"}
+    assert set(article_ids(shared, lex.bm25.search(query, 5))) == {"port", "vote", "bank"}
     reuters = lex.sources == "Reuters"
-    assert set(article_ids(shared, lex.search(query, 5, reuters))) == {"vote", "bank"}
+    assert set(article_ids(shared, lex.bm25.search(query, 5, reuters))) == {"vote", "bank"}
     only_port = np.asarray(lex.article_ids == "port")
-    assert article_ids(shared, lex.search(query, 5, only_port)) == ["port"]
+    assert article_ids(shared, lex.bm25.search(query, 5, only_port)) == ["port"]
     nothing = np.zeros(len(lex), dtype=bool)
-    assert lex.search(query, 5, nothing) == []
+    assert lex.bm25.search(query, 5, nothing) == []
 
 
 def test_text_keys_identify_texts_up_to_whitespace(shared: Index) -> None:
     assert text_key("Floods close  the\nbridge.") == text_key(" Floods close the bridge. ")
     assert text_key("Floods close the bridge.") != text_key("Floods closed the bridge.")
-    texts = shared.collection.get(ids=shared.lexical.ids, include=["documents"])["documents"]
-    assert shared.lexical.text_keys.tolist() == [text_key(t) for t in texts]
+    texts = shared.collection.get(ids=shared.mirror.ids, include=["documents"])["documents"]
+    assert shared.mirror.text_keys.tolist() == [text_key(t) for t in texts]
 
 
 def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,7 +180,7 @@ def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.
     queries = np.asarray(shared.embeddings.embed_documents(texts[:40]), dtype=np.float32)
     exact = vectors @ queries.T
     for native in (True, False):
-        monkeypatch.setattr("assistant.lexical.native_bf16", lambda native=native: native)
+        monkeypatch.setattr("store.vectors.native_bf16", lambda native=native: native)
         scan = _Scan(vectors)
         assert (scan.int8 is not None) == native
         for column, query in enumerate(queries):
@@ -190,87 +193,87 @@ def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
 def test_nearest_is_ordered_by_exact_cosine(shared: Index, query: str) -> None:
-    lex = shared.lexical
+    lex = shared.mirror
     vector = np.asarray(shared.embeddings.embed_query(query), dtype=np.float32)
-    exact = np.argsort(-(lex.vectors @ vector), kind="stable")
-    assert lex.nearest(vector, 4) == exact[:4].tolist()
+    exact = np.argsort(-(lex.vectors.matrix @ vector), kind="stable")
+    assert lex.vectors.nearest(vector, 4) == exact[:4].tolist()
     reuters = np.asarray(lex.sources == "Reuters")
-    assert lex.nearest(vector, 2, reuters) == [int(i) for i in exact if reuters[i]][:2]
+    assert lex.vectors.nearest(vector, 2, reuters) == [int(i) for i in exact if reuters[i]][:2]
 
 
 def test_save_and_load_round_trip(shared: Index) -> None:
-    loaded = load(shared.lexical_dir)
+    loaded = load(shared.mirror_dir)
     assert loaded is not None
-    assert loaded.fingerprint == shared.lexical.fingerprint == fingerprint(shared.articles)
-    assert loaded.ids == shared.lexical.ids
+    assert loaded.fingerprint == shared.mirror.fingerprint == fingerprint(shared.articles)
+    assert loaded.ids == shared.mirror.ids
     for column in ("article_ids", "days", "sources", "authors", "text_keys"):
-        assert getattr(loaded, column).tolist() == getattr(shared.lexical, column).tolist()
+        assert getattr(loaded, column).tolist() == getattr(shared.mirror, column).tolist()
     for query in ("Brenn", "Kestria interest rates", "Ambrel barley", "zzqx"):
-        assert loaded.search(query, 5) == shared.lexical.search(query, 5)
+        assert loaded.bm25.search(query, 5) == shared.mirror.bm25.search(query, 5)
 
 
 def test_changed_collection_is_rebuilt_on_open(fresh: Index) -> None:
-    before = fresh.lexical.fingerprint
+    before = fresh.mirror.fingerprint
     # Ingest behind the BM25 index's back, as an older version or another process might.
     index_articles([NEW], fresh.collection, fresh.articles, fresh.embeddings)
     assert fingerprint(fresh.articles) != before
-    stale = load(fresh.lexical_dir)
-    assert stale is not None and stale.fingerprint == before and stale.search("Quillonby", 5) == []
+    stale = load(fresh.mirror_dir)
+    assert stale is not None and stale.fingerprint == before and stale.bm25.search("Quillonby", 5) == []
 
-    reopened = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
+    reopened = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
     assert reopened.fingerprint == fingerprint(fresh.articles)
-    assert [str(reopened.article_ids[i]) for i, _ in reopened.search("Quillonby", 5)] == ["ferry"]
-    saved = load(fresh.lexical_dir)
+    assert [str(reopened.article_ids[i]) for i, _ in reopened.bm25.search("Quillonby", 5)] == ["ferry"]
+    saved = load(fresh.mirror_dir)
     assert saved is not None and saved.fingerprint == reopened.fingerprint and len(saved) == len(ARTICLES) + 1
 
 
 def test_ingest_brings_the_index_up_to_date(fresh: Index) -> None:
-    assert fresh.lexical.search("Quillonby", 5) == []
+    assert fresh.mirror.bm25.search("Quillonby", 5) == []
     fresh.ingest([NEW])
-    assert article_ids(fresh, fresh.lexical.search("Quillonby", 5)) == ["ferry"]
+    assert article_ids(fresh, fresh.mirror.bm25.search("Quillonby", 5)) == ["ferry"]
     changed = replace(NEW, text="The Quillonby ferry was withdrawn for good. Marrowgate got a bus.")
     fresh.ingest([changed])
-    assert article_ids(fresh, fresh.lexical.search("Marrowgate", 5)) == ["ferry"]
-    assert article_ids(fresh, fresh.lexical.search("Passengers praised crew", 5)) == []
+    assert article_ids(fresh, fresh.mirror.bm25.search("Marrowgate", 5)) == ["ferry"]
+    assert article_ids(fresh, fresh.mirror.bm25.search("Passengers praised crew", 5)) == []
 
 
 @pytest.mark.parametrize("garbage", ["{not json", "", '{"format": 1}'])
 def test_corrupt_chunks_file_is_ignored_and_rebuilt(fresh: Index, garbage: str) -> None:
-    chunks = fresh.lexical_dir / "chunks.json"
+    chunks = fresh.mirror_dir / "chunks.json"
     chunks.write_text(garbage, encoding="utf-8")
-    assert load(fresh.lexical_dir) is None
-    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
-    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+    assert load(fresh.mirror_dir) is None
+    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
     assert json.loads(chunks.read_text(encoding="utf-8"))["fingerprint"] == fingerprint(fresh.articles)
 
 
 @pytest.mark.parametrize("garbage", ["null", "[]"])
 def test_chunks_file_that_is_not_an_object_is_ignored_and_rebuilt(fresh: Index, garbage: str) -> None:
-    (fresh.lexical_dir / "chunks.json").write_text(garbage, encoding="utf-8")
-    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
-    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+    (fresh.mirror_dir / "chunks.json").write_text(garbage, encoding="utf-8")
+    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
 
 
 def test_empty_bm25_data_file_is_ignored_and_rebuilt(fresh: Index) -> None:
-    data = sorted(fresh.lexical_dir.glob("*.npy"))
+    data = sorted(fresh.mirror_dir.glob("*.npy"))
     assert data  # bm25s keeps its sparse score matrix in .npy files
     data[0].write_bytes(b"")
-    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
-    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
 
 
 def test_missing_bm25_files_are_rebuilt(fresh: Index) -> None:
-    for path in fresh.lexical_dir.glob("*.npy"):
+    for path in fresh.mirror_dir.glob("*.npy"):
         path.unlink()
-    rebuilt = open_lexical(fresh.collection, fresh.articles, fresh.lexical_dir)
-    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.search("Brenn", 5)] == ["port"]
+    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
 
 
 def test_empty_collection_gives_an_empty_index(tmp_path: Path, embeddings) -> None:
     index = _index(tmp_path, embeddings)
-    assert len(index.lexical) == 0
-    assert index.lexical.search("Brenn", 5) == []
-    assert load(index.lexical_dir) is not None  # saved, so the next open does not rebuild
+    assert len(index.mirror) == 0
+    assert index.mirror.bm25.search("Brenn", 5) == []
+    assert load(index.mirror_dir) is not None  # saved, so the next open does not rebuild
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from typing import TypeAlias
 from urllib.parse import urlsplit, urlunsplit
+
+ARTICLE_FIELDS = ("id", "title", "source", "url", "author", "published", "path")  # stored with each article
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,14 @@ def article_id(url: str = "", text: str = "", path: str = "") -> str:
     else:
         key = "text:" + " ".join(text.split())
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that is not in an article format (an image, a spreadsheet...): reported, not an error."""
+
+    path: str
+    reason: str
+
+
+LoadResult: TypeAlias = Article | LoadError | Skipped  # what loading one file yields, item by item

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,510})[A-Za-z0-9]")
 LLM_BACKENDS = ("auto", "extractive", "local", "openai")

@@ -5,111 +5,29 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from assistant.config import (
-    EMBEDDING_MODELS,
-    LLM_BACKENDS,
-    LLM_PROFILES,
-    RESCORERS,
-    RETRIEVERS,
-    Settings,
-    settings_from_env,
+from app.cli_options import (
+    filter_options,
+    llm_options,
+    make_filter,
+    make_settings,
+    retrieval_options,
+    store_options,
 )
-from assistant.errors import AssistantError
+from core.errors import AssistantError
+from core.settings import (
+    EMBEDDING_MODELS,
+    LLM_PROFILES,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from ingest.index import IngestReport
-
-
-def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "--chroma-url",
-        help="A Chroma server (e.g. http://127.0.0.1:8000) instead of the store in --data-dir "
-        "(env ASSISTANT_CHROMA_URL).",
-    )(f)
-    f = click.option(
-        "--embedding-model",
-        type=click.Choice(EMBEDDING_MODELS),
-        help="Embedder (env ASSISTANT_EMBEDDING_MODEL).",
-    )(f)
-    f = click.option(
-        "--collection", help="Collection (corpus) name (env ASSISTANT_COLLECTION; default 'articles')."
-    )(f)
-    f = click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Where the index lives (env ASSISTANT_DATA_DIR; default ./data).",
-    )(f)
-    return f
-
-
-def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "--k", "k", type=click.IntRange(1, 50), help="Passages given to the answerer (default 5)."
-    )(f)
-    f = click.option(
-        "--profile",
-        "llm_profile",
-        type=click.Choice(LLM_PROFILES),
-        help="Local model: default (Qwen2.5 1.5B), fast (0.5B), tiny (SmolLM2 135M).",
-    )(f)
-    f = click.option(
-        "--llm",
-        type=click.Choice(LLM_BACKENDS),
-        help="Answerer (env ASSISTANT_LLM): auto = local model if set up, else extractive.",
-    )(f)
-    return f
-
-
-def retrieval_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--rescore", type=click.Choice(RESCORERS), help="Re-rank candidates with mpnet.")(f)
-    f = click.option(
-        "--retriever", type=click.Choice(RETRIEVERS), help="dense, bm25 or hybrid (default; both fused)."
-    )(f)
-    return f
-
-
-def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    day = click.DateTime(formats=["%Y-%m-%d"])
-    f = click.option("--as-of", type=day, help="Answer as of this date: later articles are ignored.")(f)
-    f = click.option("--until", type=day, help="Only articles published on or before YYYY-MM-DD.")(f)
-    f = click.option("--since", type=day, help="Only articles published on or after YYYY-MM-DD.")(f)
-    f = click.option("--author", "authors", multiple=True, help="Only articles by this author (repeatable).")(
-        f
-    )
-    f = click.option(
-        "--source", "sources", multiple=True, help="Only articles from this source (repeatable)."
-    )(f)
-    return f
-
-
-def make_filter(flags: dict[str, Any]) -> Any:
-    """Pop the filter flags out of ``flags`` into a ``SearchFilter`` (None when none was given)."""
-    from assistant.retrieval import SearchFilter
-
-    sources, authors = tuple(flags.pop("sources", ())), tuple(flags.pop("authors", ()))
-    since, until, as_of = (flags.pop(k, None) for k in ("since", "until", "as_of"))
-    if not (sources or authors or since or until or as_of):
-        return None
-    return SearchFilter(
-        sources=sources,
-        authors=authors,
-        since=since.date() if since else None,
-        until=until.date() if until else None,
-        as_of=as_of.date() if as_of else None,
-    )
-
-
-def make_settings(**flags: Any) -> Settings:
-    try:
-        return settings_from_env(**flags)
-    except AssistantError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 class Group(click.Group):
@@ -165,7 +83,8 @@ def ingest(
     from tqdm import tqdm
 
     from assistant.factory import open_index
-    from ingest.load import FieldMap, count_files, load_articles
+    from ingest.fields import FieldMap
+    from ingest.load import count_files, load_articles
 
     settings = make_settings(**flags)
     field_map = FieldMap.from_spec(fields) if fields else FieldMap()
@@ -232,8 +151,8 @@ def summary(report: IngestReport, settings: Settings) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as one JSON object.")
 def ask(question: str, as_json: bool, **flags: Any) -> None:
     """Answer QUESTION from the indexed articles, with [n] citations."""
-    from assistant.answer import Answer, Sources
     from assistant.factory import build_assistant
+    from core.answer import Answer, Sources
 
     search_filter = make_filter(flags)
     settings = make_settings(**flags)
@@ -294,7 +213,7 @@ def render_answer(answer: Any) -> str:
 def stats(as_json: bool, **flags: Any) -> None:
     """How many articles and chunks the collection holds, and how it was embedded."""
     from assistant.models import EMBEDDINGS
-    from assistant.store import open_article_store
+    from store.articles import open_article_store
 
     settings = make_settings(**flags)
     articles, chunks = open_article_store(
@@ -322,7 +241,7 @@ def stats(as_json: bool, **flags: Any) -> None:
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 def ui(host: str, port: int, **flags: Any) -> None:
     """Start the chat UI in the browser (login from ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD, if set)."""
-    from assistant.ui import auth_from_env, launch
+    from app.ui import auth_from_env, launch
 
     launch(make_settings(**flags), host=host, port=port, auth=auth_from_env(os.environ))
 
@@ -394,7 +313,8 @@ def eval_(
     from datetime import date
 
     from eval.datasets import load_dataset
-    from eval.run import ANSWER_CONFIGS, DEFAULT_CONFIGS, PRESETS, RunOptions, run
+    from eval.presets import ANSWER_CONFIGS, DEFAULT_CONFIGS, PRESETS
+    from eval.run import RunOptions, run
 
     try:
         data = load_dataset(dataset, path)

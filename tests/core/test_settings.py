@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings, settings_from_env
-from assistant.errors import ConfigError
+from core.errors import ConfigError
+from core.settings import Settings, settings_from_env
 
 
 def test_environment_sets_values_and_flags_win():

@@ -1,0 +1,96 @@
+"""The answer cache: one JSON line per answered question, under a key of everything the answer depends on,
+so a killed multi-hour run resumes where it stopped, here or on another machine with the same code."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.chain import Assistant
+from assistant.prompts import BRIEF_TASK, SYSTEM, choice_task
+from core.settings import Settings
+from eval.datasets import Dataset
+from eval.presets import Preset
+from eval.results import jsonable
+
+
+class AnswerCache:
+    """Append-only JSON lines, one per answered question: safe to kill at any moment, resumed on the next run."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{key}.jsonl"
+        self._records: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                    self._records[entry["id"]] = entry["record"]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue  # the half-written last line of a killed run
+        self._file = self.path.open("a", encoding="utf-8")
+        if self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n"):
+            self._file.write("\n")  # end the killed run's half line, so the next record starts clean
+
+    def __contains__(self, qid: str) -> bool:
+        return qid in self._records
+
+    def get(self, qid: str) -> dict[str, Any] | None:
+        return self._records.get(qid)
+
+    def put(self, qid: str, record: dict[str, Any]) -> None:
+        self._records[qid] = record
+        self._file.write(json.dumps({"id": qid, "record": record}) + "\n")
+        self._file.flush()
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter(self._records.items())
+
+
+def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: Assistant) -> str:
+    """Everything an answer depends on: corpus, configuration, answerer and prompts."""
+    parts = {
+        "corpus": dataset.fingerprint,
+        "preset": [preset.name, preset.overrides, preset.as_of, preset.gold],
+        "settings": {
+            k: v
+            for k, v in jsonable(settings.__dict__).items()
+            if k not in ("data_dir", "models_dir", "openai_api_key")
+        },
+        "backend": assistant.backend,
+        "prompts": [SYSTEM, BRIEF_TASK, choice_task(["x"])],
+        "code": _answer_code_digest(),
+    }
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{preset.name}-{assistant.backend.replace(':', '-')}-{digest}"
+
+
+ANSWER_CODE = (  # the modules whose code decides an answer, for ``cache_key``
+    "assistant.retrieval",
+    "assistant.filters",
+    "store.mirror",
+    "store.bm25",
+    "store.vectors",
+    "assistant.dates",
+    "assistant.prompts",
+    "assistant.citations",
+    "assistant.relevance",
+    "assistant.excerpts",
+    "assistant.extractive",
+    "assistant.chain",
+)
+
+
+def _answer_code_digest() -> str:
+    """The answering code itself: a change to retrieval, prompts, verification or the extractive answerer
+    must not be hidden by answers cached before it."""
+    digest = hashlib.sha256()
+    for module in ANSWER_CODE:
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None, module
+        digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,92 @@
+"""The collection's chunk vectors in memory, for exact dense search over any subset of chunks.
+
+A filtered dense search (an as-of date, a source) is exact and takes milliseconds as one matrix product over
+the allowed rows, where Chroma's filtered HNSW query takes 160 ms on 40,000 chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from core.cpu import native_bf16
+
+log = logging.getLogger(__name__)
+_PAGE = 5000
+
+
+class VectorMirror:
+    """One normalised embedding per chunk, in the chunk order of the ``ChunkMirror`` that holds it."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix = matrix  # float32, (chunks, dimensions)
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+    @cached_property
+    def _scan(self) -> _Scan:
+        return _Scan(self.matrix)
+
+    def nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[int]:
+        """Positions of the ``k`` chunks most similar to ``vector`` (by exact cosine), among ``mask`` if given.
+
+        The scan may be quantized (see ``_Scan``): it picks twice ``k`` candidates, which are then ordered
+        by their exact cosines, so only a near-tie at the edge of the list can differ from an exact search.
+        """
+        allowed = len(self.matrix) if mask is None else int(mask.sum())
+        k = min(k, allowed)
+        if k == 0:
+            return []
+        sims = self._scan.similarities(vector)
+        if mask is not None:
+            sims = np.where(mask, sims, -np.inf)
+        wide = min(2 * k, allowed)
+        top = np.argpartition(-sims, wide - 1)[:wide]
+        exact = self.matrix[top] @ np.asarray(vector, dtype=np.float32)
+        return [int(i) for i in top[np.argsort(-exact, kind="stable")[:k]]]
+
+
+class _Scan:
+    """Similarity of a query to every chunk vector: the exact search behind filtered dense queries.
+
+    A scan reads the whole matrix, so at 300k chunks it is bound by memory bandwidth: float32 (470 MB)
+    takes 19 ms a query on this project's machine, bfloat16 11 ms, and int8 with one scale per row
+    (117 MB, through torch's int8 weight kernel with a bfloat16 query) 7 ms. The int8 scores differ from
+    the exact cosines by about 0.002, which moves only near-ties at the edge of the candidate list.
+    int8 is used where the CPU computes bfloat16 natively and the kernel is there; elsewhere float32.
+    The work runs in torch: numpy's BLAS threads would fight the embedder's torch threads for the cores
+    (a 3x slower query on 2 cores, measured).
+    """
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.rows = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.int8: tuple[torch.Tensor, torch.Tensor] | None = None
+        if native_bf16() and len(vectors):
+            scale = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
+            codes = np.empty(vectors.shape, dtype=np.int8)
+            for at in range(0, len(vectors), _PAGE):  # in pages: no float32 copy of the whole matrix
+                codes[at : at + _PAGE] = np.rint(vectors[at : at + _PAGE] / scale[at : at + _PAGE, None])
+            self.int8 = (
+                torch.from_numpy(codes),
+                torch.from_numpy(scale.astype(np.float32)).to(torch.bfloat16),
+            )
+            try:
+                self._int8(np.zeros(vectors.shape[1], dtype=np.float32))
+            except (RuntimeError, AttributeError):  # a torch build without the kernel
+                log.info("No int8 scan kernel in this torch; scanning float32 vectors")
+                self.int8 = None
+
+    def _int8(self, vector: np.ndarray) -> np.ndarray:
+        assert self.int8 is not None
+        codes, scales = self.int8
+        query = torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))[None, :].to(torch.bfloat16)
+        return torch.ops.aten._weight_int8pack_mm(query, codes, scales)[0].float().numpy()
+
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        if self.int8 is not None:
+            return self._int8(vector)
+        return torch.mv(self.rows, torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))).numpy()
