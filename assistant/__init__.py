@@ -26,7 +26,7 @@ _EXPORTS = {
     "build_assistant": "assistant.factory",
     "build_retriever": "assistant.factory",
     "open_index": "assistant.factory",
-    "SearchFilter": "assistant.filters",
+    "SearchFilter": "assistant.retrievers.filters",
 }
 __all__ = sorted(_EXPORTS)
 

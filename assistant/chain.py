@@ -13,14 +13,20 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.citations import strip_verdict, verify_answer
-from assistant.excerpts import Excerpt, select_excerpts
-from assistant.extractive import choose_by_support, extract_answer
-from assistant.filters import SearchFilter
-from assistant.llm import count_tokens
-from assistant.prompts import BRIEF_TASK, build_messages, build_rewrite_prompt, choice_task, parse_choice
-from assistant.relevance import asks_yes_no
-from assistant.retrieval import PassageRetriever, to_passage
+from assistant.generators.excerpts import Excerpt, select_excerpts
+from assistant.generators.extractive import choose_by_support, extract_answer
+from assistant.generators.llm import count_tokens
+from assistant.generators.prompts import (
+    BRIEF_TASK,
+    build_messages,
+    build_rewrite_prompt,
+    choice_task,
+    parse_choice,
+)
+from assistant.retrievers.filters import SearchFilter
+from assistant.retrievers.hybrid import PassageRetriever, to_passage
+from assistant.verifiers.citations import strip_verdict, verify_answer
+from assistant.verifiers.relevance import asks_yes_no
 from core.answer import NOT_IN_ARTICLES, Answer, Passage, Sources
 from core.errors import LLMError, QuestionError
 from store.articles import ArticleStore

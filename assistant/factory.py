@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from chromadb.api.models.Collection import Collection
 
 from assistant.chain import Assistant
-from assistant.embeddings import LocalEmbeddings
-from assistant.retrieval import PassageRetriever
+from assistant.models.embeddings import LocalEmbeddings
+from assistant.retrievers.hybrid import PassageRetriever
 from core.article import Article, LoadError, Skipped
 from core.chunks import INDEX_FORMAT
 from core.settings import Settings
@@ -145,7 +145,7 @@ def make_retriever(settings: Settings, index: Index) -> PassageRetriever:
 
 def build_assistant(settings: Settings, index: Index | None = None) -> Assistant:
     """An ``Assistant`` over the collection named in ``settings``, with the configured answerer."""
-    from assistant.llm import make_chat_model
+    from assistant.generators.llm import make_chat_model
 
     index = index or open_index(settings)
     llm = make_chat_model(settings)

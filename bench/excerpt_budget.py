@@ -18,12 +18,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-import assistant.excerpts
-from assistant.excerpts import select_excerpts
+import assistant.generators.excerpts
 from assistant.factory import make_retriever, open_index
-from assistant.filters import SearchFilter
-from assistant.prompts import format_excerpt
-from assistant.relevance import ScoredSentence, score_sentences
+from assistant.generators.excerpts import select_excerpts
+from assistant.generators.prompts import format_excerpt
+from assistant.retrievers.filters import SearchFilter
+from assistant.verifiers.relevance import ScoredSentence, score_sentences
 from core.answer import Passage
 from core.settings import settings_from_env
 from eval.datasets import load_dataset, select
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("data/eval"))
     parser.add_argument("--json", type=Path, help="write the table here")
     args = parser.parse_args(argv)
-    assistant.excerpts.score_sentences = _score_once  # type: ignore[assignment]
+    assistant.generators.excerpts.score_sentences = _score_once  # type: ignore[assignment]
     dataset = load_dataset("realtimeqa", args.path)
     settings = settings_from_env(data_dir=args.data_dir, k=args.k, min_relevance=0.0)
     settings = settings.with_overrides(collection=collection_name("realtimeqa", settings))

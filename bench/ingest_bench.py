@@ -143,7 +143,7 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
     from sentence_transformers import SentenceTransformer
 
-    from assistant.models import embedding_model_path
+    from assistant.models.catalog import embedding_model_path
     from core.article import Article
 
     class HuggingFaceEmbeddings(Embeddings):  # langchain_huggingface's defaults: float32, batch 32
@@ -274,7 +274,7 @@ def measure(settings: Any, questions: list[Any]) -> dict[str, Any]:
     import numpy as np
 
     from assistant.factory import make_retriever, open_index
-    from assistant.filters import SearchFilter
+    from assistant.retrievers.filters import SearchFilter
 
     index = open_index(settings)
     began = time.perf_counter()

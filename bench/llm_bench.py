@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from assistant.llama_server import default_threads, start_llama_server
-from assistant.models import GGUF_MODELS, gguf_path
+from assistant.generators.llama_server import default_threads, start_llama_server
+from assistant.models.catalog import GGUF_MODELS, gguf_path
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus" / "articles"
 SYSTEM = (

@@ -25,8 +25,8 @@ from typing import Any
 from tqdm import tqdm
 
 from assistant.factory import Index, make_retriever, open_index
-from assistant.filters import SearchFilter
-from assistant.retrieval import PassageRetriever
+from assistant.retrievers.filters import SearchFilter
+from assistant.retrievers.hybrid import PassageRetriever
 from core.answer import Passage
 from core.settings import Settings
 from eval import metrics

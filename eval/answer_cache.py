@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chain import Assistant
-from assistant.prompts import BRIEF_TASK, SYSTEM, choice_task
+from assistant.generators.prompts import BRIEF_TASK, SYSTEM, choice_task
 from core.settings import Settings
 from eval.datasets import Dataset
 from eval.presets import Preset
@@ -70,17 +70,17 @@ def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: A
 
 
 ANSWER_CODE = (  # the modules whose code decides an answer, for ``cache_key``
-    "assistant.retrieval",
-    "assistant.filters",
+    "assistant.retrievers.hybrid",
+    "assistant.retrievers.filters",
     "store.mirror",
     "store.bm25",
     "store.vectors",
-    "assistant.dates",
-    "assistant.prompts",
-    "assistant.citations",
-    "assistant.relevance",
-    "assistant.excerpts",
-    "assistant.extractive",
+    "assistant.retrievers.dates",
+    "assistant.generators.prompts",
+    "assistant.verifiers.citations",
+    "assistant.verifiers.relevance",
+    "assistant.generators.excerpts",
+    "assistant.generators.extractive",
     "assistant.chain",
 )
 

@@ -25,7 +25,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from assistant.chain import says_not_in_articles
-from assistant.citations import is_verdict, split_cited_sentences, support_checker
+from assistant.verifiers.citations import is_verdict, split_cited_sentences, support_checker
 from core.answer import Passage
 from eval.metrics import contains_answer
 

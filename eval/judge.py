@@ -28,9 +28,9 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.citations import is_verdict
-from assistant.llm import make_chat_model
-from assistant.models import gguf_ready, gguf_spec
+from assistant.generators.llm import make_chat_model
+from assistant.models.catalog import gguf_ready, gguf_spec
+from assistant.verifiers.citations import is_verdict
 from core.answer import Answer, Passage
 from core.errors import ModelError
 from core.settings import LLM_PROFILES, Settings, settings_from_env
@@ -222,7 +222,7 @@ class EntailmentJudge:
 def open_judge(settings: Settings) -> Iterator[EntailmentJudge]:
     """The judge on the local model of ``settings.llm_profile`` (default: Qwen2.5-Coder-1.5B), temperature 0.
 
-    The model is served by the process-wide llama.cpp server (``assistant.llm.make_chat_model``), so an
+    The model is served by the process-wide llama.cpp server (``assistant.generators.llm.make_chat_model``), so an
     answerer on the same profile in this process shares it; it is released at interpreter exit.
     """
     spec = gguf_spec(settings.llm_profile)

@@ -35,7 +35,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def embeddings():
-    from assistant.embeddings import LocalEmbeddings
+    from assistant.models.embeddings import LocalEmbeddings
 
     return LocalEmbeddings("minilm")
 

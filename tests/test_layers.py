@@ -25,6 +25,7 @@ def _modules(package: str) -> list[str]:
     return sorted(
         ".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
         for p in (REPO / package).rglob("*.py")
+        if p.name != "__main__.py"  # a program, not a module to import
     )
 
 

@@ -1,4 +1,4 @@
-from assistant.citations import (
+from assistant.verifiers.citations import (
     is_verdict,
     locate_span,
     parse_cites,

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from assistant.dates import DateWindow, resolve_dates
+from assistant.retrievers.dates import DateWindow, resolve_dates
 from core.article import Article
 from core.chunks import chunk_metadata, day_number
 

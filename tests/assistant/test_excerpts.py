@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.excerpts import GAP, select_excerpts, whole_passages
-from assistant.prompts import build_messages
+from assistant.generators.excerpts import GAP, select_excerpts, whole_passages
+from assistant.generators.prompts import build_messages
 from core.answer import Passage
 
 ARTICLE = (

@@ -19,10 +19,10 @@ from langchain_tests.integration_tests import EmbeddingsIntegrationTests, Retrie
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from assistant.chain import Assistant
-from assistant.embeddings import LocalEmbeddings
 from assistant.factory import build_retriever
-from assistant.filters import SearchFilter
-from assistant.retrieval import PassageRetriever, to_passage
+from assistant.models.embeddings import LocalEmbeddings
+from assistant.retrievers.filters import SearchFilter
+from assistant.retrievers.hybrid import PassageRetriever, to_passage
 from core.answer import Answer, Sources
 from core.errors import QuestionError, StoreError
 

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from assistant.factory import build_assistant, open_index
-from assistant.llama_server import start_llama_server
-from assistant.models import gguf_path
+from assistant.generators.llama_server import start_llama_server
+from assistant.models.catalog import gguf_path
 from core.answer import NOT_IN_ARTICLES, Answer, Sources
 from core.article import Article
 from core.settings import Settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models import (
+from assistant.models.catalog import (
     EMBEDDINGS,
     GGUF_MODELS,
     GGUFSpec,
@@ -18,7 +18,7 @@ from assistant.models import (
     gguf_ready,
     setup_models,
 )
-from assistant.weights import missing_packages, sha256_file, verify_sha256
+from assistant.models.weights import missing_packages, sha256_file, verify_sha256
 from core.errors import ModelError
 
 

@@ -1,5 +1,11 @@
-from assistant.excerpts import whole_passages
-from assistant.prompts import REMOVED, SYSTEM, build_messages, estimate_tokens, neutralize_instructions
+from assistant.generators.excerpts import whole_passages
+from assistant.generators.prompts import (
+    REMOVED,
+    SYSTEM,
+    build_messages,
+    estimate_tokens,
+    neutralize_instructions,
+)
 from core.answer import Passage
 
 

@@ -11,8 +11,8 @@ import pytest
 from langchain_core.documents import Document
 
 from assistant.factory import Index, make_retriever
-from assistant.filters import SearchFilter
-from assistant.retrieval import MODES, PassageRetriever
+from assistant.retrievers.filters import SearchFilter
+from assistant.retrievers.hybrid import MODES, PassageRetriever
 from core.answer import Passage
 from core.article import Article
 from core.chunks import INDEX_FORMAT
@@ -486,9 +486,9 @@ def test_ingesting_new_articles_into_an_old_collection_leaves_no_old_chunks(old_
 
 @pytest.fixture(scope="module")
 def mpnet(tmp_path_factory):
-    from assistant.embeddings import LocalEmbeddings
-    from assistant.models import EMBEDDINGS, embedding_ready
-    from assistant.weights import missing_packages
+    from assistant.models.catalog import EMBEDDINGS, embedding_ready
+    from assistant.models.embeddings import LocalEmbeddings
+    from assistant.models.weights import missing_packages
 
     parts = EMBEDDINGS["mpnet"].parts
     if missing_packages(parts):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models import gguf_ready, gguf_spec, setup_models
+from assistant.models.catalog import gguf_ready, gguf_spec, setup_models
 from core.answer import Answer, Passage, Sentence
 from core.errors import ModelError
 from core.settings import settings_from_env

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.weights import (
+from assistant.models.weights import (
     check_free_space,
     concatenate,
     installed,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.relevance import score_sentences
+from assistant.verifiers.relevance import score_sentences
 from core.answer import Passage
 
 MIN_SENTENCE_SCORE = 0.35  # below this no sentence answers the question

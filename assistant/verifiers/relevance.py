@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.citations import content_words
+from assistant.verifiers.citations import content_words
 from core.answer import Passage
 from core.sentences import split_sentences
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.models import EMBEDDINGS, embedding_model_path
+from assistant.models.catalog import EMBEDDINGS, embedding_model_path
 from core.cpu import native_bf16
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.excerpts import Excerpt
+from assistant.generators.excerpts import Excerpt
 from core.sentences import split_sentences
 
 # Everything constant comes first, so llama.cpp's prompt cache reads it once per process, not once per

@@ -24,8 +24,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.dates import DateWindow, resolve_dates
-from assistant.filters import SearchFilter, as_date, day_bounds
+from assistant.retrievers.dates import DateWindow, resolve_dates
+from assistant.retrievers.filters import SearchFilter, as_date, day_bounds
 from core.answer import Passage
 from core.chunks import day_number, stored_contextual_text
 from core.errors import QuestionError

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.relevance import ScoredSentence, score_sentences
+from assistant.verifiers.relevance import ScoredSentence, score_sentences
 from core.answer import Passage
 
 GAP = " … "  # between two windows of one passage that are not adjacent

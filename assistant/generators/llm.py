@@ -23,8 +23,8 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr, SecretStr
 
-from assistant.llama_server import local_server, tokenize
-from assistant.models import gguf_path, gguf_ready, gguf_spec
+from assistant.generators.llama_server import local_server, tokenize
+from assistant.models.catalog import gguf_path, gguf_ready, gguf_spec
 from core.errors import ConfigError, LLMError, ModelError
 from core.settings import Settings
 
