@@ -45,8 +45,12 @@ class SearchFilter:
                 )
                 if isinstance(condition, dict) and set(condition) - {"$in", "$eq"}:
                     raise QuestionError(_where_help(f"{name} takes $eq or $in, not {sorted(condition)}"))
+                if f"{name}s" in fields:  # two clauses on one field would have to intersect: say it once
+                    raise QuestionError(
+                        _where_help(f"{name} is given twice; give it once, with $in for several")
+                    )
                 values = [values] if isinstance(values, str) else list(values or [])
-                fields[f"{name}s"] = (*fields.get(f"{name}s", ()), *map(str, values))
+                fields[f"{name}s"] = tuple(map(str, values))
             elif name in ("published", "published_day"):
                 ops = condition if isinstance(condition, dict) else {"$eq": condition}
                 for op, value in ops.items():

@@ -11,7 +11,7 @@ The pipeline, each stage chosen by measurement on RealTime QA (see the README's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
@@ -306,19 +306,23 @@ def _mmr(ranked: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
 
 
 def _to_passage(c: _Candidate) -> Passage:
-    m = c.meta
+    return _passage(c.chunk_id, c.meta, c.text, c.cosine)
+
+
+def _passage(chunk_id: str, m: Mapping[str, Any], text: str, score: float) -> Passage:
+    """A chunk's ``Passage`` from its stored metadata (``chunk_metadata``)."""
     return Passage(
-        chunk_id=c.chunk_id,
+        chunk_id=chunk_id,
         article_id=str(m.get("article_id", "")),
         title=str(m.get("title", "")),
         source=str(m.get("source", "")),
         url=str(m.get("url", "")),
         author=str(m.get("author", "")),
         published=str(m.get("published", "")),
-        text=c.text,
+        text=text,
         start=int(m.get("start", 0)),
         end=int(m.get("end", 0)),
-        score=c.cosine,
+        score=score,
     )
 
 
@@ -330,16 +334,6 @@ def to_document(p: Passage) -> Document:
 def to_passage(document: Document) -> Passage:
     """The ``Passage`` a ``to_document`` document came from (the chain retrieves through ``invoke``)."""
     m = document.metadata
-    return Passage(
-        chunk_id=str(document.id or m.get("chunk_id", "")),
-        article_id=str(m.get("article_id", "")),
-        title=str(m.get("title", "")),
-        source=str(m.get("source", "")),
-        url=str(m.get("url", "")),
-        author=str(m.get("author", "")),
-        published=str(m.get("published", "")),
-        text=document.page_content,
-        start=int(m.get("start", 0)),
-        end=int(m.get("end", 0)),
-        score=float(m.get("score", 0.0)),
+    return _passage(
+        str(document.id or m.get("chunk_id", "")), m, document.page_content, float(m.get("score", 0.0))
     )

@@ -48,7 +48,9 @@ class TestRetrieverStandard(RetrieversIntegrationTests):
         return RATE_QUESTION
 
 
-class TestEmbeddingsStandard(EmbeddingsIntegrationTests):
+class MiniLM:
+    """The embeddings the standard suites build: the project's MiniLM."""
+
     @property
     def embeddings_class(self) -> type[LocalEmbeddings]:
         return LocalEmbeddings
@@ -58,14 +60,12 @@ class TestEmbeddingsStandard(EmbeddingsIntegrationTests):
         return {"name": "minilm"}
 
 
-class TestEmbeddingsUnitStandard(EmbeddingsUnitTests):
-    @property
-    def embeddings_class(self) -> type[LocalEmbeddings]:
-        return LocalEmbeddings
+class TestEmbeddingsStandard(MiniLM, EmbeddingsIntegrationTests):
+    pass
 
-    @property
-    def embedding_model_params(self) -> dict[str, Any]:
-        return {"name": "minilm"}
+
+class TestEmbeddingsUnitStandard(MiniLM, EmbeddingsUnitTests):
+    pass
 
 
 # --- the retriever's invoke arguments ----------------------------------------------------------------------
@@ -111,6 +111,7 @@ def test_invoke_honours_k_filter_and_as_of(sample_settings, sample_index) -> Non
         ({"$or": [{"source": "Harbor Ledger"}]}, "$or is not supported"),
         ({"published": {"$ne": "2023-01-01"}}, "published takes $gte"),
         ({"published": {"$gte": "last week"}}, "Bad date 'last week'"),
+        ({"$and": [{"source": "Harbor Ledger"}, {"source": "Orbital Times"}]}, "source is given twice"),
     ],
 )
 def test_invoke_rejects_bad_filters(sample_settings, sample_index, where, message) -> None:
