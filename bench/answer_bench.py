@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -21,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from core.cpu import describe_cpu
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus"
 
@@ -154,10 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows.extend(json.loads(out))
     table = summarise(rows)
+    cpu = f"{describe_cpu()}, {os.cpu_count()} cores"
+    print(f"CPU: {cpu}\n")
     print(markdown(table))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"summary": table, "rows": rows}, indent=2))
+        args.json.write_text(json.dumps({"cpu": cpu, "summary": table, "rows": rows}, indent=2))
     return 0
 
 

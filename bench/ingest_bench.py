@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import socket
@@ -30,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from core.cpu import describe_cpu
 
 ARMS = ("naive", "ours-fp32", "ours", "reingest")
 CHUNK = 1000  # the naive recipe's chunk size; ours runs at the same size for a like-for-like chunks/s
@@ -54,6 +57,7 @@ def main() -> None:
     if args.arm:
         result = run_latency(args, work) if args.arm == "latency" else run_arm(args.arm, args, work)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["cpu"] = describe_cpu()  # speeds differ between the kinds of CPU this runs on: say which
         print("RESULT " + json.dumps(result), flush=True)
         return
     saved = args.out / "results.json"
@@ -332,17 +336,23 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> None:
 
     naive = results["naive"]
     rows = [
-        "| run | precision | chunks | seconds | chunks/s | x naive | embedded | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | CPU | precision | chunks | seconds | chunks/s | x naive | characters/s | x naive | embedded "
+        "| peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    naive_chars = naive["characters"] / naive["seconds"]
     for arm in ARMS:
         r = results[arm]
-        rate = r["chunks"] / r["seconds"] if arm != "reingest" else 0.0
-        ratio = f"{rate / naive['chunks_per_s']:.2f}" if arm != "reingest" else "—"
-        rate_text = f"{rate:.1f}" if arm != "reingest" else "—"
+        first = arm != "reingest"  # a re-ingest embeds nothing: its rate is not comparable
+        rate, chars = (r["chunks"] / r["seconds"], r["characters"] / r["seconds"]) if first else (0.0, 0.0)
         rows.append(
-            f"| {arm} | {r['precision']} | {r['chunks']} | {r['seconds']:.1f} | {rate_text} | {ratio} | "
-            f"{r['embedded']} | {r['peak_rss_mb']:.0f} |"
+            f"| {arm} | {r.get('cpu', 'not recorded')} | {r['precision']} | {r['chunks']} | {r['seconds']:.1f} | "
+            + (
+                f"{rate:.1f} | {rate / naive['chunks_per_s']:.2f} | {chars:,.0f} | {chars / naive_chars:.2f} | "
+                if first
+                else "— | — | — | — | "
+            )
+            + f"{r['embedded']} | {r['peak_rss_mb']:.0f} |"
         )
     share = results["reingest"]["seconds"] / results["ours"]["seconds"]
     rows.append(f"\nRe-ingest of the unchanged corpus: {share:.1%} of the first ingest's time.\n")
@@ -358,7 +368,8 @@ def write_report(results: dict[str, Any], args: argparse.Namespace) -> None:
                 f"| {m['chroma_query_ms']['p50']:.1f}/{m['chroma_query_ms']['p95']:.1f} | "
                 f"{m['bm25_build_or_load_s']:.1f} |"
             )
-    (args.out / "report.md").write_text("# Ingest benchmark\n\n" + "\n".join(rows) + "\n")
+    cpu = f"CPU: {describe_cpu()}, {os.cpu_count()} cores.\n\n"
+    (args.out / "report.md").write_text("# Ingest benchmark\n\n" + cpu + "\n".join(rows) + "\n")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     names = [a for a in ARMS if a != "reingest"]

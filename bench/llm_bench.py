@@ -25,6 +25,7 @@ import httpx
 
 from assistant.generators.llama_server import default_threads, start_llama_server
 from assistant.models.catalog import GGUF_MODELS, gguf_path
+from core.cpu import describe_cpu
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus" / "articles"
 SYSTEM = (
@@ -80,6 +81,7 @@ def run_one(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "profile": profile,
+        "cpu": describe_cpu(),  # llama.cpp's speed depends on the CPU's vector extensions: say which
         "model": GGUF_MODELS[profile].description,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "threads": threads,
