@@ -20,7 +20,7 @@ LLM_PROFILES = ("default", "fast", "tiny")
 EMBEDDING_MODELS = ("minilm", "mpnet")
 RETRIEVERS = ("dense", "bm25", "hybrid")
 RESCORERS = ("none", "mpnet")
-EMBED_PRECISIONS = ("auto", "fp32", "bf16")
+EMBED_PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
 def _default_models_dir() -> Path:
