@@ -1,12 +1,15 @@
-"""int8 embeddings (for CPUs without native bfloat16): real MiniLM, compared with float32 on real text."""
+"""Where and how precisely embeddings are computed: int8 (CPUs without native bfloat16) against float32 on
+real text with the real MiniLM, and the device and precision chosen from the hardware."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from assistant.models.embeddings import LocalEmbeddings, _feed_forward_output
+from assistant.models.embeddings import LocalEmbeddings, _feed_forward_output, choose_device
 from core.article import Article
+from core.cpu import native_bf16
 from ingest.chunk import split_article
 from ingest.load import load_articles
 from tests.conftest import SAMPLE_ARTICLES
@@ -41,3 +44,26 @@ def test_int8_keeps_the_feed_forward_outputs_in_float32() -> None:
     ffn_out = [n for n in kinds if _feed_forward_output(n)]
     assert ffn_out and all(isinstance(dict(model.named_modules())[n], torch.nn.Linear) for n in ffn_out)
     assert all("quantized" not in kinds[n] for n in ffn_out)
+
+
+@pytest.mark.parametrize(
+    ("precision", "cuda", "bf16", "expected"),
+    [
+        ("auto", True, False, ("cuda", "fp16")),  # a GPU: float16 there
+        ("auto", True, True, ("cuda", "fp16")),
+        ("fp32", True, True, ("cuda", "fp32")),
+        ("int8", True, True, ("cpu", "int8")),  # torch's dynamic int8 is a CPU path
+        ("auto", False, True, ("cpu", "bf16")),  # AMX or AVX512-BF16
+        ("auto", False, False, ("cpu", "fp32")),  # AVX2 only: int8 is opt-in until measured at scale
+        ("int8", False, False, ("cpu", "int8")),
+    ],
+)
+def test_device_and_precision_follow_the_hardware(precision, cuda, bf16, expected) -> None:
+    assert choose_device(precision, cuda=cuda, bf16=bf16) == expected
+
+
+def test_this_machine_embeds_where_choose_device_says(embeddings) -> None:
+    assert (embeddings.device, embeddings.precision) == choose_device(
+        "auto", cuda=torch.cuda.is_available(), bf16=native_bf16()
+    )
+    assert str(embeddings._model.device).startswith(embeddings.device)
