@@ -25,18 +25,12 @@ from assistant.generators.prompts import (
 )
 from assistant.retrievers.filters import SearchFilter
 from assistant.retrievers.hybrid import PassageRetriever, to_passage
-from assistant.verifiers.citations import strip_verdict, verify_answer
-from assistant.verifiers.relevance import asks_yes_no
-from core.answer import NOT_IN_ARTICLES, Answer, Passage, Sources
+from assistant.verifiers.answers import finish_answer
+from core.answer import Answer, Passage, Sources
 from core.errors import LLMError, QuestionError
 from store.articles import ArticleStore
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
-_DECLINE = re.compile(
-    r"do(?:es)? not (?:contain|include|mention|say|provide|specify|state|give|have)|no information"
-    r"|not (?:stated|mentioned|specified)|cannot be (?:determined|answered)",
-    re.I,
-)
 _FOLLOW_UP = re.compile(
     r"^(?:and|but|so|also|what about|how about)\b|\b(?:he|she|it|its|they|them|their|his|her|this|that|those|"
     r"these|there|then)\b",
@@ -191,7 +185,7 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
 
         answer.draft = draft
         t = time.perf_counter()
-        self._finish(answer, draft, standalone)
+        finish_answer(answer, draft, standalone, self.embeddings, closest=self.llm is not None)
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began
         yield answer
@@ -318,41 +312,6 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         self._excerpts_for = (key, chosen)
         return chosen
 
-    def _finish(self, answer: Answer, draft: str, question: str) -> None:
-        """Verify the draft's citations; decline when no sentence of it is supported by the passages.
-
-        A declined LLM answer still says what the closest passages do hold, cited, so the analyst can judge.
-        """
-        passages = answer.passages
-        if not asks_yes_no(question):
-            draft = strip_verdict(draft)
-        draft = _without_refusals(draft)  # "The passages do not say." beside an answer is not the answer
-        verified = (
-            verify_answer(draft, passages, question, self.embeddings)
-            if draft and not says_not_in_articles(draft)
-            else None
-        )
-        if verified is not None and any(s.supported for s in verified.sentences):
-            answer.text = verified.text
-            answer.sentences = verified.sentences
-            answer.citations = verified.citations
-            answer.warnings.extend(verified.warnings)
-            return
-        answer.declined = True
-        answer.text = NOT_IN_ARTICLES
-        if self.llm is None or not passages:
-            return
-        if verified is not None:
-            answer.warnings.append(
-                "The model's answer was not supported by the passages, so it is not shown."
-            )
-        nearby = extract_answer(question, passages, self.embeddings, max_sentences=2)
-        if nearby:
-            closest = verify_answer(nearby, passages, question, self.embeddings)
-            answer.text = f"{NOT_IN_ARTICLES} The closest passages say: {closest.text}"
-            answer.sentences = closest.sentences
-            answer.citations = closest.citations
-
 
 def _names(text: str) -> set[str]:
     """Capitalised words after a sentence's first word: a cheap stand-in for the entities it mentions."""
@@ -368,16 +327,3 @@ def _repeats(text: str) -> bool:
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
     finished = sentences if text.rstrip().endswith((".", "!", "?")) else sentences[:-1]
     return len(finished) >= 2 and finished[-1] in finished[:-1]
-
-
-def _without_refusals(draft: str) -> str:
-    """``draft`` without its sentences that say the passages lack the answer, when it has other sentences
-    (else the whole refusal, so that the answer is declined)."""
-    sentences = re.split(r"(?<=[.!?])\s+", draft.strip())
-    kept = [s for s in sentences if not (_DECLINE.search(s) and "[" not in s)]
-    return " ".join(kept) if kept else draft
-
-
-def says_not_in_articles(draft: str) -> bool:
-    """The model said the passages hold no answer (and cited nothing)."""
-    return bool(_DECLINE.search(draft)) and "[" not in draft

@@ -10,8 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
+
 from assistant.chain import Assistant
 from assistant.generators.prompts import BRIEF_TASK, SYSTEM, choice_task
+from assistant.verifiers.answers import finish_answer
+from core.answer import Answer, Passage
 from core.settings import Settings
 from eval.datasets import Dataset
 from eval.presets import Preset
@@ -69,7 +73,8 @@ def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: A
     return f"{preset.name}-{assistant.backend.replace(':', '-')}-{digest}"
 
 
-ANSWER_CODE = (  # the modules whose code decides an answer, for ``cache_key``
+DRAFT_CODE = (  # the modules whose code decides the answerer's draft (and choice, brief answer), for ``cache_key``
+    "core.words",
     "assistant.retrievers.hybrid",
     "assistant.retrievers.filters",
     "store.mirror",
@@ -77,19 +82,41 @@ ANSWER_CODE = (  # the modules whose code decides an answer, for ``cache_key``
     "store.vectors",
     "assistant.retrievers.dates",
     "assistant.generators.prompts",
-    "assistant.verifiers.citations",
     "assistant.verifiers.relevance",
     "assistant.generators.excerpts",
     "assistant.generators.extractive",
     "assistant.chain",
 )
+# Not in the key: the verifier (assistant.verifiers.citations, .answers). A cached record keeps the draft and
+# its passages, and ``reverified`` checks them again with the verifier of the day, so a change to verification
+# is measured on every question of a multi-hour run in a minute, and never hidden by answers cached before it.
+
+
+def reverified(record: dict[str, Any], embeddings: Embeddings) -> dict[str, Any]:
+    """``record`` (as ``ask`` made it) with its answer verified again, from its draft and passages, by the
+    current verifier."""
+    cached = record["answer"]
+    answer = Answer(
+        text="",
+        declined=False,
+        passages=[Passage(**p) for p in cached["passages"]],
+        question=cached["question"],
+        rewritten_question=cached.get("rewritten_question"),
+        backend=cached.get("backend", ""),
+        timings=dict(cached.get("timings", {})),
+        warnings=[w for w in cached.get("warnings", []) if w.startswith("Only ")],  # the context-window note
+        draft=cached.get("draft", ""),
+    )
+    question = answer.rewritten_question or answer.question
+    finish_answer(answer, answer.draft, question, embeddings, closest=answer.backend != "extractive")
+    return {**record, "answer": answer.to_dict()}
 
 
 def _answer_code_digest() -> str:
-    """The answering code itself: a change to retrieval, prompts, verification or the extractive answerer
-    must not be hidden by answers cached before it."""
+    """The drafting code itself: a change to retrieval, prompts or the extractive answerer must not be hidden
+    by answers cached before it."""
     digest = hashlib.sha256()
-    for module in ANSWER_CODE:
+    for module in DRAFT_CODE:
         spec = importlib.util.find_spec(module)
         assert spec is not None and spec.origin is not None, module
         digest.update(Path(spec.origin).read_bytes())

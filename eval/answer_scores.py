@@ -18,7 +18,7 @@ from core.answer import Passage
 from core.article import Article
 from core.settings import Settings
 from eval import metrics
-from eval.answer_cache import AnswerCache, cache_key
+from eval.answer_cache import AnswerCache, cache_key, reverified
 from eval.datasets import Dataset, EvalQuestion
 from eval.declines import cause_table, decline_cause
 from eval.presets import Preset, question_filter
@@ -53,6 +53,8 @@ def score_answers(
         if record is None:
             record = ask(assistant, q, preset, settings)
             cache.put(q.id, record)
+        else:
+            record = reverified(record, assistant.embeddings)
         row.answer = score_answer(dataset, q, record, assistant.embeddings)
     scores = summarize_answers(dataset, questions, rows, assistant.backend)
     scores.cache = str(cache.path)
@@ -151,6 +153,7 @@ def summarize_answers(
         [(q.qtype or "all", a.correct) for a, q in zip(answers, questions, strict=True)]
     )
     found = [a for a in answerable if a.answer_in_passages]
+    shown = [a for a in answerable if not a.declined]
     prompted = [a for a in answers if a.prompt_tokens]
     return AnswerScores(
         n=len(answers),
@@ -170,6 +173,7 @@ def summarize_answers(
         ),
         declined_unanswerable=_mean([a.declined for a in unanswerable]) if unanswerable else None,
         declined_answerable=_mean([a.declined for a in answerable]) if answerable else None,
+        right_when_answered=_mean([a.correct for a in shown]) if shown else None,
         # the target measure: declined although the passages given held the answer
         declined_answer_in_passages=_mean([a.declined for a in found]) if found else None,
         answer_in_passages=_mean([a.answer_in_passages for a in answerable]) if answerable else None,

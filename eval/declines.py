@@ -6,7 +6,8 @@ The causes, in the order they are tested (the first that applies is the cause):
 - ``model_declined``: the model itself said the passages do not hold it (or wrote nothing);
 - ``two_passages``: a sentence its cited passages support together, but no one of them alone;
 - ``wrong_passage``: a sentence that other passages support, not the ones it cites;
-- ``yes_no``: a bare "Yes."/"No." with no supported sentence arguing for it;
+- ``yes_no``: a "Yes."/"No." with no supported sentence arguing for it, and passages that do not state
+  the question's premises either;
 - ``paraphrase``: the draft holds the right answer (or a sentence that means what its span says), but in
   other words than the passages, so word overlap misses it;
 - ``unsupported``: the draft's claims are not in the passages (the refusal was right to withhold them).
@@ -24,7 +25,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.chain import says_not_in_articles
+from assistant.verifiers.answers import says_not_in_articles
 from assistant.verifiers.citations import is_verdict, split_cited_sentences, support_checker
 from core.answer import Passage
 from eval.metrics import contains_answer
@@ -34,7 +35,7 @@ CAUSES = {
     "model_declined": "the model said the articles do not hold it",
     "two_passages": "a sentence needs two cited passages together",
     "wrong_passage": "the fact is in another passage than the one cited",
-    "yes_no": "a bare yes/no with nothing supported behind it",
+    "yes_no": "a yes/no with no supported argument, its question's premises not in the passages",
     "paraphrase": "the right answer in other words than the passage",
     "unsupported": "the draft's claims are not in the passages",
 }

@@ -122,6 +122,7 @@ class AnswerScores:
     accuracy_by_type: dict[str, TypeAccuracy] | None = None
     declined_unanswerable: float | None = None
     declined_answerable: float | None = None
+    right_when_answered: float | None = None  # of the answerable questions answered (not declined), right
     declined_answer_in_passages: float | None = None  # declined although the passages held the answer
     answer_in_passages: float | None = None
     decline_causes: list[DeclineCauseCount] = field(default_factory=list)

@@ -8,7 +8,14 @@ A sentence is supported when its cited passages, together, state it:
   while sharing at least ``PARAPHRASE_MIN_OVERLAP`` of the words;
 - and in either case every name, number and date it adds is in those spans (or in the passage's title and
   date line): a right-sounding sentence with a wrong figure is not supported.
-A bare "Yes." / "No." is the verdict the following sentences argue for: it is supported when one of them is.
+A sentence about a question whose names the passages mostly lack (two or more, and at least half) is not
+supported: the passages are about something else, and restating the question around a name found in them
+invents the connection.
+A bare "Yes." / "No." is the verdict the following sentences argue for: it is supported when one of them is,
+or else when the passages, together, state the question's premises (``PREMISE_COVERAGE`` of its words, in
+at most three spans, which it then cites): the verdict is the model's reading of those spans, and the
+sentences arguing it that their citations do not support stay flagged.
+Words are compared in ``core.words.match_words`` form, so "anticipated" meets "anticipates".
 """
 
 from __future__ import annotations
@@ -23,29 +30,38 @@ from langchain_core.embeddings import Embeddings
 
 from core.answer import Citation, Passage, Sentence
 from core.sentences import split_sentences
+from core.words import STOP, WORD, match_words, word_forms
 
 _CITE = re.compile(r"\[(\d+(?:\s*[-–,;]\s*\d+)*)\]")
 _CITE_AFTER_STOP = re.compile(r"""([.!?]["'”’)]*)((?:\s*\[\d+(?:\s*[-–,;]\s*\d+)*\])+)""")
-_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[\w]|\b[A-Z]\b")
+_OPENS = re.compile(r"[.!?:]['\"”’)]*\s+$")  # what comes before a word that opens a sentence
 _VERDICT = re.compile(r"^\s*(yes|no)(?:\s*[.,;:!]+|\s*$)\s*", re.IGNORECASE)
+_OPENING_VERDICT = re.compile(r"\s*((?:yes|no)\.)\s+(?=[A-Z\"“‘\[])", re.IGNORECASE)
+_CITES_ONLY = re.compile(r"^[\s.,;&]*(?:and[\s.,;&]*)?$", re.IGNORECASE)  # what is left of "[1] and [2]."
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|neither)\b|n['’]t\b", re.IGNORECASE)
 _REPORTING_DENIAL = re.compile(
     r"\b(?:do|does|did)(?:n['’]t| not)\s+(?:\w+ly\s+)?(?:say|suggest|indicate|mention|report|claim|state|imply|"
     r"show|discuss|address|specify)\b",
     re.IGNORECASE,
 )
-_STOP = frozenset(
-    """a an the of to in on at by for from with and or but not no is are was were be been being has have had do
-    does did this that these those it its as into than then there their they them he she his her him we our you
-    your i me my who whom whose which what when where why how also about after before over under up out
-    said says say according would could should will may might can most likely probably reportedly allegedly
-    approximately around through via during while yes both either neither each""".split()
+# How a question frames its premises rather than what they say: not looked for in the passages.
+QUESTION_FRAME = frozenset(
+    match_words(
+        """article articles report reports reported reporting publish published piece news source coverage
+        suggest discuss mention indicate portray portrayal narrative between change consistent consistency
+        inconsistent same different similar later earlier after before regarding concerning"""
+    )
 )
 _MONTHS = "January February March April May June July August September October November December".split()
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's new content words that its cited spans must contain
 PARAPHRASE_SIMILARITY = 0.70  # cosine (MiniLM) between a sentence and its spans that counts as the same claim
 PARAPHRASE_MIN_OVERLAP = 0.34  # ...provided they still share this share of its words
+NAMES_OFF_TOPIC = (
+    0.5  # the passages are off the question when they lack this share of its names (two or more)
+)
+PREMISE_COVERAGE = SUPPORT_THRESHOLD  # share of a yes/no question's words its premise spans must hold
+MAX_PREMISE_PASSAGES = 3  # a verdict cites at most this many premise spans
 ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that the passages must mention
 
 
@@ -57,30 +73,25 @@ class Verified:
     warnings: list[str]
 
 
-def content_words(text: str) -> list[str]:
-    """Lowercased words that carry meaning (no stop words), lightly stemmed."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
-
-
-def _stem(word: str) -> str:
-    for suffix in ("'s", "’s", "ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def _all_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower())}
-
-
 def key_terms(claim: str, question: str = "") -> set[str]:
     """The names, numbers and dates ``claim`` states that ``question`` does not (stemmed, lowercased): each
-    must be found in the claim's spans. A capitalised word counts as a name unless it opens the sentence."""
-    asked = _all_words(question)
-    tokens = _WORD.findall(claim)
-    terms = {t for t in tokens if any(c.isdigit() for c in t)}
-    terms |= {m.group() for m in _CAPITALISED.finditer(claim) if m.start() > 0}
-    return {w for t in terms for w in _all_words(t) if w not in _STOP and w not in asked}
+    must be found in the claim's spans. A capitalised word counts as a name unless it opens a sentence."""
+    numbers = {t for t in WORD.findall(claim) if any(c.isdigit() for c in t)}
+    return _terms(numbers | _names(claim), question)
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words of ``text`` that do not open a sentence: the names it gives."""
+    return {
+        m.group()
+        for m in _CAPITALISED.finditer(text)
+        if m.start() > 0 and not _OPENS.search(text[: m.start()])
+    }
+
+
+def _terms(terms: set[str], question: str) -> set[str]:
+    asked = word_forms(question)
+    return {w for t in terms for w in word_forms(t) if w not in STOP and w not in asked}
 
 
 def is_verdict(text: str) -> bool:
@@ -115,13 +126,17 @@ def split_cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
 
     A citation group right after a sentence's final period belongs to that sentence.
     """
-    answer = _CITE_AFTER_STOP.sub(r"\2\1", answer)  # 'frozen.[2]' -> 'frozen[2].', 'it."[2]' -> 'it[2]."'
     result: list[tuple[str, list[int]]] = []
+    opening = _OPENING_VERDICT.match(answer)
+    if opening:  # "No. The article..." is a verdict and a sentence (the splitter reads "No." as in "No. 5")
+        result.append((opening.group(1), []))
+        answer = answer[opening.end() :]
+    answer = _CITE_AFTER_STOP.sub(r"\2\1", answer)  # 'frozen.[2]' -> 'frozen[2].', 'it."[2]' -> 'it[2]."'
     for span in split_sentences(answer):
         raw = answer[span.start : span.end]
         cites = [n for m in _CITE.finditer(raw) for n in parse_cites(m.group(1))]
         text = " ".join(_CITE.sub("", raw).split()).replace(" .", ".").replace(" ,", ",")
-        if not text.strip(" .") and result:  # a lone "[2]." that the splitter cut off
+        if _CITES_ONLY.match(text) and result:  # a lone "[2]." that the splitter cut off, or "[1] and [2]"
             result[-1][1].extend(cites)
             continue
         if text:
@@ -144,11 +159,11 @@ def _source(p: Passage) -> _Source:
     spans = []
     for first, last in [(s, s) for s in sentences] + list(pairwise(sentences)):
         text = p.text[first.start - p.start : last.end - p.start]
-        spans.append((first.start, last.end, text, _all_words(text), first is not last))
+        spans.append((first.start, last.end, text, word_forms(text), first is not last))
     # The date line is when the passage was reported: "X reported on 6 May" is what it says.
     dated = f"reported published {_date_words(p.published)}" if p.published else ""
-    header = _all_words(f"{p.title} {p.source} {dated}")
-    return _Source(p, spans, header, set(content_words(f"{p.title} {p.text}")))
+    header = word_forms(f"{p.title} {p.source} {dated}")
+    return _Source(p, spans, header, set(match_words(f"{p.title} {p.text}")))
 
 
 def _date_words(published: str) -> str:
@@ -177,18 +192,27 @@ class _Checker:
         # must find most of those words somewhere in them (the facts it adds must be in its own spans).
         self.about: set[str] = set().union(*(s.about | s.header for s in self.sources))
         self.question = question
-        self.given = frozenset(content_words(question))
+        self.given = frozenset(match_words(question))
+        # The names, numbers and dates the question gives: when the passages lack two or more of them and at
+        # least half, they are about something else, and an answer that restates the question invents the
+        # connection. (One name missing of one or two is a spelling: "U.S." for "American".)
+        named = _terms(_names(question), "")
+        missing = len(named - self.about)
+        self.on_topic = not (missing >= 2 and missing / len(named) >= NAMES_OFF_TOPIC) if named else None
         self.embeddings = embeddings
 
     def support(self, claim: str, cites: list[int]) -> _Support:
-        all_words = set(content_words(claim))
+        all_words = set(match_words(claim))
         words = (all_words - self.given) or all_words
         keys = key_terms(claim, self.question)
         restated = all_words & self.given
         sources = {n: self.sources[n - 1] for n in cites}
         if not sources or not words:
             return _Support(0.0, {}, False)
-        anchored = not restated or len(restated & self.about) / len(restated) >= ANCHOR_THRESHOLD
+        if self.on_topic is not None:
+            anchored = self.on_topic
+        else:  # a question without names: most of the words it restates must be in the passages
+            anchored = not restated or len(restated & self.about) / len(restated) >= ANCHOR_THRESHOLD
         covered: set[str] = set()
         spans: dict[int, tuple[int, int]] = {}
         best_text: list[str] = []
@@ -220,6 +244,29 @@ class _Checker:
         if not supported:
             score = min(score, SUPPORT_THRESHOLD - 0.01)
         return _Support(score, spans, supported)
+
+    def premises(self) -> _Support:
+        """How far the passages, together, state what a yes/no question takes as given ("Does A report X
+        while B reports Y?": X in A's passage, Y in B's): what a "Yes."/"No." verdict rests on when no
+        sentence after it is supported by its own citations. The verdict is the model's reading of those
+        spans; it is shown, citing them, when they hold at least ``PREMISE_COVERAGE`` of the question's words
+        and lack no more than a few of its names."""
+        words = set(match_words(self.question)) - QUESTION_FRAME
+        if not words or self.on_topic is False:
+            return _Support(0.0, {}, False)
+        found: list[tuple[int, tuple[int, int], set[str]]] = []
+        for n, source in enumerate(self.sources, start=1):
+            best = self._best_span(source, words, set())
+            if best is not None:
+                found.append((n, best[:2], words & (best[3] | source.header)))
+        covered: set[str] = set()
+        spans: dict[int, tuple[int, int]] = {}
+        for n, span, gained in sorted(found, key=lambda f: -len(f[2])):
+            if len(gained - covered) >= 2 and len(spans) < MAX_PREMISE_PASSAGES:
+                spans[n] = span
+                covered |= gained
+        coverage = len(covered) / len(words)
+        return _Support(coverage, dict(sorted(spans.items())), coverage >= PREMISE_COVERAGE)
 
     def _best_span(
         self, source: _Source, words: set[str], keys: set[str]
@@ -303,9 +350,15 @@ def verify_answer(
     kept_text: list[str] = []
     for text, valid, checked_result in checked:
         if checked_result is None:  # a verdict: as good as the best argument for it, citing what that cites
-            ok = bool(argued)
-            cited = tuple(sorted({n for r in argued for n in r.spans})) if ok else tuple(valid)
-            sentence = Sentence(text, cited, ok, max((r.score for r in argued), default=0.0))
+            if argued:
+                cited = tuple(sorted({n for r in argued for n in r.spans}))
+                sentence = Sentence(text, cited, True, max(r.score for r in argued))
+            else:  # no argument is supported: the verdict stands on the question's premises, if found
+                premises = checker.premises()
+                cited = tuple(premises.spans) if premises.supported else tuple(valid)
+                sentence = Sentence(text, cited, premises.supported, premises.score)
+                for n, span in premises.spans.items() if premises.supported else ():
+                    spans.setdefault(n, []).append(span)
         else:
             result = checked_result
             sentence = Sentence(text, tuple(valid), bool(valid) and result.supported, result.score)

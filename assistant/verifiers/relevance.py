@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.verifiers.citations import content_words
 from core.answer import Passage
 from core.sentences import split_sentences
+from core.words import content_words
 
 ANSWER_TYPE_BONUS = 0.2  # a sentence holding the kind of thing asked for (a name, a number, a date)
 OVERLAP_WEIGHT = 0.3  # IDF-weighted share of the question's words that the sentence contains

@@ -1,5 +1,6 @@
 from assistant.verifiers.citations import (
     is_verdict,
+    key_terms,
     locate_span,
     parse_cites,
     split_cited_sentences,
@@ -7,6 +8,7 @@ from assistant.verifiers.citations import (
     verify_answer,
 )
 from core.answer import Passage
+from core.words import match_words
 
 ARTICLE = (
     "Haniyeh stopped over in Cairo. Hamas has also frozen its supplies of arms and explosives to the Sinai "
@@ -189,3 +191,63 @@ def test_a_yes_in_front_of_an_answer_to_a_wh_question_is_dropped():
     )
     assert strip_verdict("No one was hurt [1].") == "No one was hurt [1]."
     assert is_verdict("No.") and not is_verdict("No, the strike ended.")
+
+
+def test_a_verdict_glued_to_its_sentence_is_split_off_but_a_numbered_no_is_not():
+    assert split_cited_sentences("No. The Verge reported it [1].") == [
+        ("No.", []),
+        ("The Verge reported it.", [1]),
+    ]
+    assert split_cited_sentences("No. 5 was the seed [1].") == [("No. 5 was the seed.", [1])]
+    assert split_cited_sentences("Yes. [1] and [2]") == [("Yes.", [1, 2])]  # a verdict citing its passages
+
+
+def test_inflections_of_a_word_meet_but_a_word_ending_in_s_keeps_it():
+    assert (
+        set(match_words("anticipates")) == set(match_words("anticipate")) == set(match_words("anticipated"))
+    )
+    assert set(match_words("focuses")) == set(match_words("focus")) != set(match_words("foci"))
+    assert set(match_words("business")) == set(match_words("businesses"))
+
+
+PREMISES = (
+    "Did The Verge report that Google paid Apple $26.3 billion, while Wired reported that publishers say "
+    "Google siphons off their ad revenue?"
+)
+
+
+def test_a_verdict_with_no_supported_argument_stands_on_the_question_premises_in_the_passages():
+    answer = verify_answer(
+        "Yes. Both reports are equally critical of the company [1].", [VERGE, WIRED], PREMISES
+    )
+    verdict, argument = answer.sentences
+    assert verdict.supported and verdict.cites == (1, 2)  # the spans that hold the premises, both located
+    assert {c.n for c in answer.citations} == {1, 2}
+    assert not argument.supported  # the model's reading stays flagged, never presented as supported
+    elsewhere = PREMISES.replace("Google paid Apple $26.3 billion", "Microsoft paid Nintendo $5 billion")
+    elsewhere = elsewhere.replace(
+        "publishers say Google siphons off their ad revenue", "Valve cut Steam prices"
+    )
+    answer = verify_answer("Yes. Both reports are equally critical [1].", [VERGE, WIRED], elsewhere)
+    assert not answer.sentences[0].supported
+
+
+def test_an_answer_restating_a_question_whose_names_the_passages_lack_is_not_supported():
+    p = _fact(
+        1, "Sam Bankman-Fried ran Alameda Research before he founded FTX.", "SBF on trial", "TechCrunch", ""
+    )
+    asked = "Which trading firm did {} run before the Wall Street Journal reported that he founded FTX?"
+    claim = "{} ran Alameda Research before he founded FTX [1]."
+    on_topic = verify_answer(claim.format("Sam Bankman-Fried"), [p], asked.format("Sam Bankman-Fried"))
+    assert on_topic.sentences[0].supported
+    # The passage answers a question about somebody else: the names asked after are not in it.
+    off_topic = verify_answer(claim.format("Anthony Melone"), [p], asked.format("Anthony Melone"))
+    assert not off_topic.sentences[0].supported
+
+
+def test_a_capitalised_word_opening_a_sentence_is_not_a_name():
+    assert key_terms("Twelve moons were found. Some orbit Jupiter, said Scott Sheppard.") == {
+        "jupiter",
+        "scott",
+        "sheppard",
+    }

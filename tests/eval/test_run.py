@@ -94,6 +94,25 @@ def test_a_cache_folder_carried_to_another_data_dir_is_resumed(sample_run, tmp_p
     assert (carried / source.name).read_text() == source.read_text()  # nothing re-asked
 
 
+def test_cached_answers_are_verified_again_by_todays_verifier(sample_run, tmp_path):
+    """The cache keeps each draft and its passages; a run checks them again, so a cached verdict from an older
+    verifier never stands: here a cached refusal whose draft its passage supports is answered."""
+    _, _, data = sample_run
+    (source,) = (data / "cache" / "sample").glob("hybrid-*.jsonl")
+    carried = tmp_path / "answers" / "sample"
+    carried.mkdir(parents=True)
+    entries = [json.loads(line) for line in source.read_text().splitlines()]
+    q01 = next(e for e in entries if e["id"] == "q01")["record"]["answer"]
+    assert not q01["declined"] and q01["draft"]
+    q01.update(answer="The articles do not contain the answer to this question.", declined=True, citations=[])
+    (carried / source.name).write_text("".join(json.dumps(e) + "\n" for e in entries))
+    options = RunOptions(["hybrid"], ["hybrid"], cache_dir=tmp_path / "answers")
+    again = run(load_dataset("sample"), Settings(data_dir=data, llm="extractive"), options, tmp_path / "out")
+    row = next(r for r in again.configs[0].rows if r.id == "q01").answer
+    assert not row.declined and row.correct and "38 container ships" in row.text
+    assert again.configs[0].answers.accuracy == sample_run[0].configs[3].answers.accuracy
+
+
 def test_declined_answerable_questions_carry_their_cause_and_draft(sample_run):
     results, out, _ = sample_run
     answers = results.configs[3].answers
