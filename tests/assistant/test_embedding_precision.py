@@ -47,19 +47,31 @@ def test_int8_keeps_the_feed_forward_outputs_in_float32() -> None:
 
 
 @pytest.mark.parametrize(
-    ("precision", "cuda", "bf16", "expected"),
+    ("precision", "cuda", "bf16", "int8", "expected"),
     [
-        ("auto", True, False, ("cuda", "fp16")),  # a GPU: float16 there
-        ("auto", True, True, ("cuda", "fp16")),
-        ("fp32", True, True, ("cuda", "fp32")),
-        ("int8", True, True, ("cpu", "int8")),  # torch's dynamic int8 is a CPU path
-        ("auto", False, True, ("cpu", "bf16")),  # AMX or AVX512-BF16
-        ("auto", False, False, ("cpu", "fp32")),  # AVX2 only: int8 is opt-in until measured at scale
-        ("int8", False, False, ("cpu", "int8")),
+        ("auto", True, False, True, ("cuda", "fp16")),  # a GPU: float16 there
+        ("auto", True, True, True, ("cuda", "fp16")),
+        ("fp32", True, True, True, ("cuda", "fp32")),
+        ("int8", True, True, True, ("cpu", "int8")),  # torch's dynamic int8 is a CPU path
+        ("auto", False, True, True, ("cpu", "bf16")),  # AMX or AVX512-BF16
+        ("auto", False, False, True, ("cpu", "int8")),  # AVX2 only: int8, measured equivalent at scale
+        ("auto", False, False, False, ("cpu", "fp32")),  # a model whose int8 retrieval was not measured
+        ("int8", False, False, False, ("cpu", "int8")),  # asked for: given
     ],
 )
-def test_device_and_precision_follow_the_hardware(precision, cuda, bf16, expected) -> None:
-    assert choose_device(precision, cuda=cuda, bf16=bf16) == expected
+def test_device_and_precision_follow_the_hardware(precision, cuda, bf16, int8, expected) -> None:
+    assert choose_device(precision, cuda=cuda, bf16=bf16, int8=int8) == expected
+
+
+def test_auto_embeds_minilm_in_int8_on_a_cpu_without_native_bfloat16(monkeypatch) -> None:
+    from assistant.models import embeddings as module
+
+    monkeypatch.setattr(module, "native_bf16", lambda: False)  # the CPU is the boundary: an AVX2-only one
+    monkeypatch.setattr(module, "_cuda_available", lambda: False)
+    model = LocalEmbeddings("minilm", precision="auto")
+    assert model.precision == "int8"
+    assert any("quantized" in type(m).__module__ for m in model._model.modules())
+    assert "mpnet" not in module.INT8_MEASURED  # so "auto" keeps mpnet in float32 there
 
 
 def test_this_machine_embeds_where_choose_device_says(embeddings) -> None:
