@@ -73,7 +73,8 @@ def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: A
     return f"{preset.name}-{assistant.backend.replace(':', '-')}-{digest}"
 
 
-DRAFT_CODE = (  # the modules whose code decides the answerer's draft (and choice, brief answer), for ``cache_key``
+# The modules whose code decides the answerer's draft (and its choice and brief answer), for ``cache_key``.
+DRAFT_CODE = (
     "core.words",
     "assistant.retrievers.hybrid",
     "assistant.retrievers.filters",

@@ -37,8 +37,8 @@ class LocalEmbeddings(Embeddings):
     output channel) except each feed-forward block's output projection, whose inputs have outliers that int8
     cannot hold: on 2,000 RealTime QA chunks the vectors' mean cosine to float32 is 0.9906 (min 0.978), and
     RealTime QA retrieval from an int8 index of its 40,263 chunks is within 2 of 390 questions of a float32
-    one at every k (README, "Embedding precision"), at 1.7x the float32 speed on a 2-core AMD EPYC. Where torch has no int8
-    kernels it falls back to float32.
+    one at every k (README, "Embedding precision"), at 1.7x the float32 speed on a 2-core AMD EPYC. Where
+    torch has no int8 kernels it falls back to float32.
 
     On a machine where torch sees a CUDA GPU, the model runs there, "auto" in float16 (chosen by
     ``choose_device``; not yet measured here, where no GPU was available).

@@ -1,5 +1,5 @@
-"""From the answerer's draft to the ``Answer`` the analyst sees: every sentence checked against the passages it
-cites, and a refusal only when the model says the articles lack the answer or no sentence is supported."""
+"""From the answerer's draft to the ``Answer`` the analyst sees: every sentence checked against the passages
+it cites, and a refusal only when the model says the articles lack the answer or no sentence is supported."""
 
 from __future__ import annotations
 
