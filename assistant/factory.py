@@ -145,10 +145,12 @@ def make_retriever(settings: Settings, index: Index) -> PassageRetriever:
 
 def build_assistant(settings: Settings, index: Index | None = None) -> Assistant:
     """An ``Assistant`` over the collection named in ``settings``, with the configured answerer."""
-    from assistant.generators.llm import make_chat_model
-
     index = index or open_index(settings)
-    llm = make_chat_model(settings)
+    llm = None
+    if settings.llm != "extractive":  # the OpenAI client's import is half a second of a quick CLI answer
+        from assistant.generators.llm import make_chat_model
+
+        llm = make_chat_model(settings)
     backend = "extractive" if llm is None else settings.llm if settings.llm != "auto" else "local"
     if llm is not None and backend == "local":
         backend = f"local:{settings.llm_profile}"

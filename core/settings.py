@@ -23,7 +23,7 @@ RESCORERS = ("none", "mpnet")
 EMBED_PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
-def _default_models_dir() -> Path:
+def default_models_dir() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "article-assistant" / "models"
 
@@ -41,7 +41,7 @@ class Settings:
     # "auto": the local model when it has been set up (``assistant setup-model``), else extractive.
     llm: str = "auto"
     llm_profile: str = "default"
-    models_dir: Path = field(default_factory=_default_models_dir)
+    models_dir: Path = field(default_factory=default_models_dir)
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = field(default="", repr=False)

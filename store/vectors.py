@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from core.cpu import native_bf16
 
+if TYPE_CHECKING:
+    import torch
+
 log = logging.getLogger(__name__)
 _PAGE = 5000
+SMALL = 20_000  # rows up to which numpy scans (1 ms; no torch to import, 1.8 s of a CLI start)
 
 
 class VectorMirror:
@@ -28,8 +32,8 @@ class VectorMirror:
         return len(self.matrix)
 
     @cached_property
-    def _scan(self) -> _Scan:
-        return _Scan(self.matrix)
+    def _scan(self) -> _Scan | _SmallScan:
+        return _SmallScan(self.matrix) if len(self.matrix) <= SMALL else _Scan(self.matrix)
 
     def nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[int]:
         """Positions of the ``k`` chunks most similar to ``vector`` (by exact cosine), among ``mask`` if given.
@@ -50,8 +54,18 @@ class VectorMirror:
         return [int(i) for i in top[np.argsort(-exact, kind="stable")[:k]]]
 
 
+class _SmallScan:
+    """Similarity of a query to every chunk vector of a small collection: one numpy product, exact."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.rows = np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        return self.rows @ np.asarray(vector, dtype=np.float32)
+
+
 class _Scan:
-    """Similarity of a query to every chunk vector: the exact search behind filtered dense queries.
+    """Similarity of a query to every chunk vector of a large collection (more than ``SMALL`` rows).
 
     A scan reads the whole matrix, so at 300k chunks it is bound by memory bandwidth: float32 (470 MB)
     takes 19 ms a query on this project's machine, bfloat16 11 ms, and int8 with one scale per row
@@ -63,6 +77,8 @@ class _Scan:
     """
 
     def __init__(self, vectors: np.ndarray) -> None:
+        import torch
+
         self.rows = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
         self.int8: tuple[torch.Tensor, torch.Tensor] | None = None
         if native_bf16() and len(vectors):
@@ -81,12 +97,16 @@ class _Scan:
                 self.int8 = None
 
     def _int8(self, vector: np.ndarray) -> np.ndarray:
+        import torch
+
         assert self.int8 is not None
         codes, scales = self.int8
         query = torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))[None, :].to(torch.bfloat16)
         return torch.ops.aten._weight_int8pack_mm(query, codes, scales)[0].float().numpy()
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
+        import torch
+
         if self.int8 is not None:
             return self._int8(vector)
         return torch.mv(self.rows, torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))).numpy()

@@ -24,6 +24,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr, SecretStr
 
 from assistant.generators.llama_server import local_server, tokenize
+from assistant.generators.tokens import estimate_tokens
 from assistant.models.catalog import gguf_path, gguf_ready, gguf_spec
 from core.errors import ConfigError, LLMError, ModelError
 from core.settings import Settings
@@ -31,7 +32,6 @@ from core.settings import Settings
 # A CPU model on 2 cores can take minutes on a long prompt; a remote API should answer much sooner.
 LOCAL_TIMEOUT = httpx.Timeout(900.0, connect=5.0)
 REMOTE_TIMEOUT = httpx.Timeout(180.0, connect=10.0)
-CHARS_PER_TOKEN = 3  # the fallback estimate: deliberately high for English (about 4 characters per token)
 
 
 # --- The chat model ----------------------------------------------------------------------------------
@@ -158,25 +158,6 @@ def _detail(exc: openai.APIStatusError) -> str:
         if message:
             return str(message)
     return exc.message
-
-
-def estimate_tokens(text: str) -> int:
-    """A deliberately high token estimate for English text (3 characters a token; English averages ~4).
-
-    Text in scripts without spaces (Chinese, Japanese) can take a token per character, so this undercounts.
-    """
-    return len(text) // CHARS_PER_TOKEN + 1
-
-
-def count_tokens(model: BaseChatModel | None, text: str) -> int:
-    """Tokens ``text`` takes for ``model``: exact for llama.cpp (local or a llama.cpp server), else estimated.
-
-    For ``prompts.build_messages(count_tokens=functools.partial(count_tokens, llm))``. The chat template adds
-    a few tokens per message on top (about 5 for ChatML), which the prompt budget's margin covers.
-    """
-    if isinstance(model, OpenAICompatibleChat):
-        return model.get_num_tokens(text)
-    return estimate_tokens(text)
 
 
 # --- Choosing the backend ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.generators.excerpts import Excerpt
+from assistant.generators.tokens import estimate_tokens
 from core.sentences import split_sentences
 
 # Everything constant comes first, so llama.cpp's prompt cache reads it once per process, not once per
@@ -63,11 +64,6 @@ Conversation:
 {history}
 Follow-up: {question}
 Standalone question:"""
-
-
-def estimate_tokens(text: str) -> int:
-    """A deliberately high estimate (about 3 characters per token for English news text)."""
-    return len(text) // 3 + 1
 
 
 # Sentences in an article that address the model rather than the reader. Small models obey them even when

@@ -1,11 +1,12 @@
-"""Sentence-transformer embeddings behind LangChain's ``Embeddings`` seam, from verified local weights."""
+"""Sentence-transformer embeddings behind LangChain's ``Embeddings`` seam, from verified local weights: ONNX
+Runtime for short texts, torch for bulk ones."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,40 +14,48 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.models.catalog import EMBEDDINGS, embedding_model_path
 from core.cpu import native_bf16
+from core.errors import ModelError
+from core.settings import default_models_dir
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # a bar for loading 90 MB from disk is noise in the CLI
+    from assistant.models.onnx_encoder import OnnxEncoder
 
 
 INT8_MEASURED = frozenset({"minilm"})  # int8 retrieval measured equivalent to float32 ("auto" may choose it)
 
 
 class LocalEmbeddings(Embeddings):
-    """Normalised sentence embeddings (so cosine similarity is a dot product), computed in batches.
+    """Normalised sentence embeddings (so cosine similarity is a dot product), computed by two engines.
 
-    ``precision`` "auto" computes in bfloat16 where the CPU does so natively: 2.3x the float32 speed on
-    this project's machine, and vectors within cosine 0.99997 of float32 ones, so collections built either
-    way answer the same. Elsewhere bfloat16 is emulated and slower, so "auto" takes int8.
+    **Short calls** (a question; the sentences of an answer's passages: at most ``QUICK_TEXTS`` texts, and
+    every call at answer time in the benchmarks' 1,090 cached answers has 51 or fewer) go through the
+    model's ONNX export in float32 (``OnnxEncoder``): 4 ms a question against 10.7 ms through
+    sentence-transformers, and without importing torch, which is most of a CLI start. Where the export
+    cannot be made or loaded, they take the bulk engine in float32 instead.
 
-    ``precision`` "int8" runs the encoder's linear layers as int8 (torch's dynamic quantization, weights per
-    output channel) except each feed-forward block's output projection, whose inputs have outliers that int8
+    **Bulk calls** (ingest, 512 chunks at a time) go through sentence-transformers in torch, loaded on the
+    first such call, at ``precision``. "auto" computes in bfloat16 where the CPU does so natively (2.3x the
+    float32 speed on this project's machine, vectors within cosine 0.99997 of float32 ones), else in int8.
+    "int8" runs the encoder's linear layers as int8 (torch's dynamic quantization, weights per output
+    channel) except each feed-forward block's output projection, whose inputs have outliers that int8
     cannot hold: on 2,000 RealTime QA chunks the vectors' mean cosine to float32 is 0.9906 (min 0.978), and
     RealTime QA retrieval from an int8 index of its 40,263 chunks is within 2 of 390 questions of a float32
     one at every k (README, "Embedding precision"), at 1.7x the float32 speed on a 2-core AMD EPYC. Where
-    torch has no int8 kernels it falls back to float32.
+    torch has no int8 kernels it falls back to float32. (ONNX Runtime's int8 was slower here: 45 chunks/s
+    against torch's 53.) On a machine where torch sees a CUDA GPU, bulk calls run there, "auto" in float16
+    (``choose_device``).
 
-    On a machine where torch sees a CUDA GPU, the model runs there, "auto" in float16 (chosen by
-    ``choose_device``; not yet measured here, where no GPU was available).
-
-    ``batch_size`` texts go through the model at once (each ingest call's texts sorted by length first).
-    16 is as fast as 64 and keeps the heap small: the model's large activations of varying shapes fragment
-    it, and embedding 12,000 chunks peaked at 1.4 GB with 16 against 2.0 GB with 64 (8: 1.25 GB, 7% slower).
+    The engines' vectors agree (cosine 1.0000 between the float32 ones), so a collection built by either
+    answers the same. ``batch_size`` texts go through the model at once (each call's texts sorted by length
+    first). 16 is as fast as 64 and keeps the heap small: the model's large activations of varying shapes
+    fragment it, and embedding 12,000 chunks peaked at 1.4 GB with 16 against 2.0 GB with 64.
     """
+
+    QUICK_TEXTS = 64
 
     def __init__(
         self,
@@ -55,41 +64,89 @@ class LocalEmbeddings(Embeddings):
         models_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:
+        if name not in EMBEDDINGS:
+            raise ModelError(f"Unknown embedding model {name!r}; choose one of {', '.join(EMBEDDINGS)}.")
         self.name = name
         self.batch_size = batch_size
         self.dimensions = EMBEDDINGS[name].dimensions
-        self.device, self.precision = choose_device(
-            precision, cuda=_cuda_available(), bf16=native_bf16(), int8=name in INT8_MEASURED
-        )
-        self._model = _load(name, models_dir, self.device)
-        if self.precision == "int8":
-            quantized = _quantized(name, models_dir)
-            self._model, self.precision = (
-                (quantized, "int8") if quantized is not None else (self._model, "fp32")
-            )
-        self._lock = threading.Lock()  # torch inference from several UI threads at once is not faster
+        self.models_dir = models_dir
+        self.requested_precision = precision
+        embedding_model_path(name, models_dir)  # the weights are there and verified: fail here, not mid-answer
+        self._lock = threading.Lock()  # inference from several UI threads at once is not faster
 
     @property
     def model_id(self) -> str:
         return EMBEDDINGS[self.name].hub_name
 
+    @property
+    def device(self) -> str:
+        """Where bulk calls run (loads the bulk engine)."""
+        return self._bulk[1]
+
+    @property
+    def precision(self) -> str:
+        """The precision of bulk calls (loads the bulk engine); short calls are float32."""
+        return self._bulk[2]
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(texts, self._autocast())
+        if len(texts) <= self.QUICK_TEXTS:
+            return self._short(texts)
+        return self._embed(self._bulk[0], texts, self._autocast())
 
     def embed_query(self, text: str) -> list[float]:
-        # One short text: float32 is faster than bfloat16 here (8 ms against 11), and the vectors agree.
-        return self._embed([text], contextlib.nullcontext())[0]
+        return self._short([text])[0]
+
+    def _short(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        if self._quick is not None:
+            return [v.tolist() for v in self._quick.encode(texts, self.batch_size)]
+        # No ONNX engine: the bulk model in float32 (faster than bfloat16 for a few short texts)
+        return self._embed(self._bulk[0], texts, contextlib.nullcontext())
 
     def _embed(
-        self, texts: list[str], precision: contextlib.AbstractContextManager[object]
+        self,
+        model: SentenceTransformer,
+        texts: list[str],
+        precision: contextlib.AbstractContextManager[object],
     ) -> list[list[float]]:
         if not texts:
             return []
         with self._lock, precision:
-            vectors = self._model.encode(
+            vectors = model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
             )
         return [v.tolist() for v in vectors]
+
+    @cached_property
+    def _quick(self) -> OnnxEncoder | None:
+        from assistant.models.onnx_encoder import OnnxEncoder
+
+        try:
+            return OnnxEncoder(self.name, self.models_dir or default_models_dir())
+        except Exception as exc:  # noqa: BLE001 - any failure here leaves the (slower) torch engine
+            log.warning(
+                "The ONNX export of %s is unavailable (%s); embedding short texts with torch. "
+                "`assistant setup-model` exports it.",
+                self.model_id,
+                exc,
+            )
+            return None
+
+    @cached_property
+    def _bulk(self) -> tuple[SentenceTransformer, str, str]:
+        """The sentence-transformer for bulk calls, where it runs and in what precision."""
+        device, precision = choose_device(
+            self.requested_precision,
+            cuda=_cuda_available(),
+            bf16=native_bf16(),
+            int8=self.name in INT8_MEASURED,
+        )
+        model = _load(self.name, self.models_dir, device)
+        if precision == "int8":
+            quantized = _quantized(self.name, self.models_dir)
+            model, precision = (quantized, "int8") if quantized is not None else (model, "fp32")
+        return model, device, precision
 
     def _autocast(self) -> contextlib.AbstractContextManager[object]:
         if self.precision in ("bf16", "fp16"):

@@ -16,14 +16,18 @@ from tests.conftest import SAMPLE_ARTICLES
 
 
 def _texts() -> list[str]:
-    """The sample corpus as ingest chunks it (800 characters): what is embedded."""
+    """The sample corpus as ingest chunks it (800 characters): what is embedded. Twice over, so that one call
+    is a bulk one (more than ``QUICK_TEXTS``), which runs at the chosen precision."""
     articles = [a for a in load_articles([SAMPLE_ARTICLES]) if isinstance(a, Article)]
-    return [c.text for a in articles for c in split_article(a, chunk_size=800, overlap=1)]
+    chunks = [c.text for a in articles for c in split_article(a, chunk_size=800, overlap=1)]
+    assert len(chunks) >= 40
+    texts = chunks + [f"{text} " for text in chunks]
+    assert len(texts) > LocalEmbeddings.QUICK_TEXTS
+    return texts
 
 
 def test_int8_vectors_agree_with_float32_and_leave_the_float32_model_alone(embeddings) -> None:
     texts = _texts()
-    assert len(texts) >= 40
     before = np.asarray(embeddings.embed_documents(texts[:5]))
     int8 = LocalEmbeddings("minilm", precision="int8")
     assert int8.precision == "int8"
@@ -37,7 +41,7 @@ def test_int8_vectors_agree_with_float32_and_leave_the_float32_model_alone(embed
 
 
 def test_int8_keeps_the_feed_forward_outputs_in_float32() -> None:
-    model = LocalEmbeddings("minilm", precision="int8")._model
+    model = LocalEmbeddings("minilm", precision="int8")._bulk[0]
     kinds = {name: type(module).__module__ for name, module in model.named_modules() if "layer.0." in name}
     (query,) = [n for n in kinds if n.endswith("attention.self.query")]
     assert "quantized" in kinds[query]
@@ -70,7 +74,7 @@ def test_auto_embeds_minilm_in_int8_on_a_cpu_without_native_bfloat16(monkeypatch
     monkeypatch.setattr(module, "_cuda_available", lambda: False)
     model = LocalEmbeddings("minilm", precision="auto")
     assert model.precision == "int8"
-    assert any("quantized" in type(m).__module__ for m in model._model.modules())
+    assert any("quantized" in type(m).__module__ for m in model._bulk[0].modules())
     assert "mpnet" not in module.INT8_MEASURED  # so "auto" keeps mpnet in float32 there
 
 
@@ -78,4 +82,4 @@ def test_this_machine_embeds_where_choose_device_says(embeddings) -> None:
     assert (embeddings.device, embeddings.precision) == choose_device(
         "auto", cuda=torch.cuda.is_available(), bf16=native_bf16()
     )
-    assert str(embeddings._model.device).startswith(embeddings.device)
+    assert str(embeddings._bulk[0].device).startswith(embeddings.device)

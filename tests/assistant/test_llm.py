@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.generators.llama_server import release_local_models, start_llama_server
-from assistant.generators.llm import OpenAICompatibleChat, count_tokens, estimate_tokens, make_chat_model
+from assistant.generators.llm import OpenAICompatibleChat, make_chat_model
+from assistant.generators.tokens import count_tokens, estimate_tokens
 from assistant.models.catalog import gguf_path
 from core.errors import ConfigError, LLMError, ModelError
 from core.settings import Settings
