@@ -17,7 +17,7 @@ from ingest.index import index_articles
 from store.articles import open_article_store
 from store.chroma import open_collection
 from store.mirror import fingerprint, load, matching, open_mirror, text_key
-from store.vectors import _Scan
+from store.vectors import SMALL, VectorMirror, _Scan, _SmallScan
 
 ARTICLES = [
     Article(
@@ -189,6 +189,18 @@ def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.
             assert int(np.argmax(sims)) == column  # each text is its own nearest neighbour
             best = set(np.argsort(-exact[:, column])[:10].tolist())
             assert best <= set(np.argsort(-sims)[:30].tolist())
+
+
+def test_a_small_collection_is_scanned_exactly_in_numpy_and_a_large_one_in_torch() -> None:
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(SMALL + 1, 16)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    small, large = VectorMirror(rows[:SMALL]), VectorMirror(rows)
+    assert isinstance(small._scan, _SmallScan) and isinstance(large._scan, _Scan)
+    query = rows[7]
+    assert np.array_equal(small._scan.similarities(query), rows[:SMALL] @ query)  # exact
+    assert np.abs(large._scan.similarities(query)[:SMALL] - rows[:SMALL] @ query).max() < 0.02
+    assert small.nearest(query, 3)[0] == large.nearest(query, 3)[0] == 7
 
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
