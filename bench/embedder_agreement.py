@@ -79,7 +79,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['engine']} | {r['precision']} | {r['mean_cosine']:.4f} / {r['min_cosine']:.4f} "
+            f"| {r['engine']} | {r['precision']} | {r['mean_cosine']:.5f} / {r['min_cosine']:.5f} "
             f"| {r['chunks_per_s']:.1f} |"
         )
     print(f"\nQuestion embedding (`embed_query`, ONNX): p50 {q['p50']:.1f} ms, p95 {q['p95']:.1f} ms")

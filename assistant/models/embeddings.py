@@ -33,7 +33,7 @@ class LocalEmbeddings(Embeddings):
 
     **Short calls** (a question; the sentences of an answer's passages: at most ``QUICK_TEXTS`` texts, and
     every call at answer time in the benchmarks' 1,090 cached answers has 51 or fewer) go through the
-    model's ONNX export in float32 (``OnnxEncoder``): 4 ms a question against 10.7 ms through
+    model's ONNX export in float32 (``OnnxEncoder``): about 5 ms a question against 10.7 ms through
     sentence-transformers, and without importing torch, which is most of a CLI start. Where the export
     cannot be made or loaded, they take the bulk engine in float32 instead.
 
