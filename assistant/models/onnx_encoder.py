@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.models.catalog import EMBEDDINGS, embedding_model_path
-from assistant.models.weights import sha256_file
+from assistant.models.weights import sha256_file, verify_sha256
 from core.errors import ModelError
 
 if TYPE_CHECKING:
@@ -118,8 +118,6 @@ def _checked_record(graph: Path, name: str) -> dict[str, Any] | None:
         or record.get("source_sha256") != EMBEDDINGS[name].sha256
     ):
         return None
-    from assistant.models.weights import verify_sha256
-
     try:
         verify_sha256(graph, str(record.get("sha256")))  # hashed once, then remembered by size and time
     except (ModelError, OSError):
