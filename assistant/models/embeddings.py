@@ -71,7 +71,9 @@ class LocalEmbeddings(Embeddings):
         self.dimensions = EMBEDDINGS[name].dimensions
         self.models_dir = models_dir
         self.requested_precision = precision
-        embedding_model_path(name, models_dir)  # the weights are there and verified: fail here, not mid-answer
+        embedding_model_path(
+            name, models_dir
+        )  # the weights are there and verified: fail here, not mid-answer
         self._lock = threading.Lock()  # inference from several UI threads at once is not faster
 
     @property
@@ -124,7 +126,7 @@ class LocalEmbeddings(Embeddings):
 
         try:
             return OnnxEncoder(self.name, self.models_dir or default_models_dir())
-        except Exception as exc:  # noqa: BLE001 - any failure here leaves the (slower) torch engine
+        except Exception as exc:  # any failure here leaves the (slower) torch engine
             log.warning(
                 "The ONNX export of %s is unavailable (%s); embedding short texts with torch. "
                 "`assistant setup-model` exports it.",
