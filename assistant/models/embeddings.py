@@ -71,9 +71,8 @@ class LocalEmbeddings(Embeddings):
         self.dimensions = EMBEDDINGS[name].dimensions
         self.models_dir = models_dir
         self.requested_precision = precision
-        embedding_model_path(
-            name, models_dir
-        )  # the weights are there and verified: fail here, not mid-answer
+        # The weights are there and verified: fail here, not in the middle of an answer
+        embedding_model_path(name, models_dir)
         self._lock = threading.Lock()  # inference from several UI threads at once is not faster
 
     @property
