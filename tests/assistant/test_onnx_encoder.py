@@ -90,7 +90,9 @@ def test_short_calls_use_onnx_and_bulk_calls_torch(chunks: list[str]) -> None:
     assert len(many) > model.QUICK_TEXTS
     bulk = np.asarray(model.embed_documents(many))
     assert "_bulk" in model.__dict__
-    assert (bulk[:5] * np.asarray(few)).sum(axis=1).min() > 0.99  # any precision: the same vectors, near
+    cosines = (bulk[:5] * np.asarray(few)).sum(axis=1)  # the same texts by both engines
+    # bf16 here agrees to 0.9999; int8 (an AVX2-only CPU's "auto") as in test_embedding_precision
+    assert cosines.mean() >= 0.985 and cosines.min() >= 0.97, cosines
     assert np.isclose(np.linalg.norm(question), 1.0, atol=1e-5)
 
 
