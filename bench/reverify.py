@@ -3,7 +3,7 @@ verification judged on every question of a full run in a minute, without the hou
 (An eval run re-verifies cached answers itself; this shows what changed, question by question.)
 
     python -m bench.reverify multihop ../shared/data/multihop-rag-500 \\
-        benchmarks/answers/multihop/default-local-default-c762696e36ec.jsonl [--show changed]
+        benchmarks/answers/multihop/default-local-default-18c190abf05f.jsonl [--show changed]
 
 Prints the accuracy, the null queries declined and the wrongly declined answerable questions, as cached and as
 re-verified now, and the questions whose verdict changed (``--show changed``: each with its draft).

@@ -87,6 +87,8 @@ DRAFT_CODE = (
     "assistant.generators.excerpts",
     "assistant.generators.extractive",
     "assistant.chain",
+    "assistant.models.embeddings",  # which engine embeds the question and the sentences excerpts are chosen by
+    "assistant.models.onnx_encoder",
 )
 # Not in the key: the verifier (assistant.verifiers.citations, .answers). A cached record keeps the draft and
 # its passages, and ``reverified`` checks them again with the verifier of the day, so a change to verification
