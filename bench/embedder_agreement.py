@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from assistant.models.embeddings import LocalEmbeddings
+from bench.ingest_bench import percentiles
 from core.cpu import describe_cpu, native_bf16
 from core.settings import Settings
 
@@ -116,13 +116,12 @@ def short(model: LocalEmbeddings, texts: list[str]) -> np.ndarray:
 def query_ms(model: LocalEmbeddings, questions: list[str]) -> dict[str, float]:
     for q in questions[:20]:  # warm up
         model.embed_query(q)
-    ms = []
+    seconds = []
     for q in questions:
         began = time.perf_counter()
         model.embed_query(q)
-        ms.append((time.perf_counter() - began) * 1000)
-    ms.sort()
-    return {"p50": statistics.median(ms), "p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))]}
+        seconds.append(time.perf_counter() - began)
+    return percentiles(seconds)
 
 
 if __name__ == "__main__":

@@ -121,18 +121,7 @@ class LocalEmbeddings(Embeddings):
 
     @cached_property
     def _quick(self) -> OnnxEncoder | None:
-        from assistant.models.onnx_encoder import OnnxEncoder
-
-        try:
-            return OnnxEncoder(self.name, self.models_dir or default_models_dir())
-        except Exception as exc:  # any failure here leaves the (slower) torch engine
-            log.warning(
-                "The ONNX export of %s is unavailable (%s); embedding short texts with torch. "
-                "`assistant setup-model` exports it.",
-                self.model_id,
-                exc,
-            )
-            return None
+        return _onnx_encoder(self.name, self.models_dir or default_models_dir())
 
     @cached_property
     def _bulk(self) -> tuple[SentenceTransformer, str, str]:
@@ -173,6 +162,23 @@ def _cuda_available() -> bool:
     import torch  # loaded anyway with the model
 
     return bool(torch.cuda.is_available())
+
+
+@lru_cache(maxsize=4)
+def _onnx_encoder(name: str, models_dir: Path) -> OnnxEncoder | None:
+    """The ONNX engine of ``name``, one per process (as ``_load`` is), or None where it cannot be had."""
+    from assistant.models.onnx_encoder import OnnxEncoder
+
+    try:
+        return OnnxEncoder(name, models_dir)
+    except Exception as exc:  # any failure here leaves the (slower) torch engine
+        log.warning(
+            "The ONNX export of %s is unavailable (%s); embedding short texts with torch. "
+            "`assistant setup-model` exports it.",
+            EMBEDDINGS[name].hub_name,
+            exc,
+        )
+        return None
 
 
 @lru_cache(maxsize=4)
