@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from typing import Any, TypedDict
@@ -13,7 +14,13 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.generators.excerpts import Excerpt, select_excerpts
+from assistant.generators.excerpts import (
+    Excerpt,
+    Reading,
+    read_passages,
+    select_excerpts,
+    whole_passages,
+)
 from assistant.generators.extractive import choose_by_support, extract_answer
 from assistant.generators.prompts import (
     BRIEF_TASK,
@@ -23,12 +30,14 @@ from assistant.generators.prompts import (
     parse_choice,
 )
 from assistant.generators.tokens import count_tokens
-from assistant.retrievers.filters import SearchFilter
+from assistant.retrievers.filters import SearchFilter, as_date
 from assistant.retrievers.hybrid import PassageRetriever, to_passage
+from assistant.retrievers.parts import question_parts
 from assistant.verifiers.answers import finish_answer
 from core.answer import Answer, Passage, Sources
 from core.errors import LLMError, QuestionError
 from store.articles import ArticleStore
+from store.mirror import matching
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 _FOLLOW_UP = re.compile(
@@ -44,13 +53,14 @@ class AssistantInput(TypedDict, total=False):
     question: str  # required
     history: History  # (question, answer) pairs, oldest first: the question may be a follow-up
     passages: list[Passage]  # answer from exactly these, skipping retrieval (gold evidence in an evaluation)
-    k: int  # the rest go to the retriever's invoke
+    k: int  # candidates the model's excerpts are chosen from (default: the assistant's ``candidates``)
     filter: SearchFilter | dict[str, Any]  # a SearchFilter or a Chroma-style where dict
     as_of: date | str
     min_relevance: float
 
 
 _SEARCH_KEYS = ("k", "filter", "as_of", "min_relevance")
+PART_K = 5  # passages searched for in each source a question names (on top of the question's candidates)
 
 
 class Assistant(Runnable[str | AssistantInput, Answer]):
@@ -72,6 +82,8 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         context_tokens: int = 4096,
         max_tokens: int = 256,
         excerpt_chars: int = 0,
+        candidates: int = 20,
+        k: int = 5,
         backend: str = "",
     ) -> None:
         self.retriever = retriever
@@ -81,6 +93,9 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         self.context_tokens = context_tokens
         self.max_tokens = max_tokens
         self.excerpt_chars = excerpt_chars
+        self.candidates = candidates  # passages the excerpts are chosen from
+        self.k = k  # passages read whole when there are no excerpts (excerpt_chars 0)
+        self.split_parts = True  # search each source a question names on its own (retrievers.parts)
         self._excerpts_for: tuple[tuple[str, tuple[str, ...]], list[Excerpt]] | None = None
         self.backend = backend or ("extractive" if llm is None else "llm")
 
@@ -150,11 +165,15 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         t = time.perf_counter()
         given = request.get("passages")
         if given is not None:
-            passages = list(given)
+            reading = self.read(standalone, list(given))
+            timings["retrieve"] = time.perf_counter() - t
         else:
-            search = {key: request[key] for key in _SEARCH_KEYS if key in request}  # type: ignore[literal-required]
-            passages = [to_passage(d) for d in self.retriever.invoke(standalone, config, **search)]
-        timings["retrieve"] = time.perf_counter() - t
+            candidates, groups = self.retrieve(standalone, request, config)
+            timings["retrieve"] = time.perf_counter() - t
+            t = time.perf_counter()
+            reading = self.read(standalone, candidates, groups)
+        timings["read"] = time.perf_counter() - t
+        passages = reading.passages
         yield Sources(tuple(passages))
 
         answer = Answer(
@@ -176,7 +195,7 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
                 yield draft
         else:
             draft = ""
-            for token in self._generate(standalone, passages, answer, config):
+            for token in self._generate(standalone, reading, answer, config):
                 if not draft:
                     timings["first_token"] = time.perf_counter() - began
                 draft += token
@@ -184,11 +203,61 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         timings["generate"] = time.perf_counter() - t
 
         answer.draft = draft
+        answer.read = {e.n: e.text for e in reading.excerpts if e.n <= len(answer.passages)}
         t = time.perf_counter()
         finish_answer(answer, draft, standalone, self.embeddings, closest=self.llm is not None)
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began
         yield answer
+
+    def retrieve(
+        self, question: str, request: AssistantInput, config: RunnableConfig
+    ) -> tuple[list[Passage], list[set[int]]]:
+        """The candidates the model's excerpts are chosen from: the best ``candidates`` passages for the
+        question, then, for a question that asks about several sources, the best few in each source's own
+        articles (``retrievers.parts``). Also the candidate numbers (1-based) each part found."""
+        search: dict[str, Any] = {key: request[key] for key in _SEARCH_KEYS if key in request}  # type: ignore[literal-required]
+        excerpted = self.excerpt_chars > 0
+        search["k"] = search.get("k") or (self.candidates if excerpted else self.k)
+        candidates = [to_passage(d) for d in self.retriever.invoke(question, config, **search)]
+        parts = (
+            question_parts(question, self.retriever.known_sources()) if excerpted and self.split_parts else []
+        )
+        if not parts or not candidates:
+            return candidates, []
+        base = search.get("filter")
+        base = base if isinstance(base, SearchFilter) else SearchFilter.from_where(base)
+        if search.get("as_of") is not None:
+            base = replace(base, as_of=as_date(search["as_of"]))
+        groups: list[set[int]] = []
+        for part in parts:
+            if base.sources and part.source not in matching([part.source], base.sources):
+                continue  # the analyst's filter leaves this source out
+            part_filter = replace(base, sources=(part.source,))
+            found = self.retriever.invoke(
+                part.text, config, k=PART_K, filter=part_filter, min_relevance=search.get("min_relevance")
+            )
+            group = set()
+            for passage in map(to_passage, found):
+                known = next((i for i, c in enumerate(candidates) if c.chunk_id == passage.chunk_id), None)
+                if known is None:
+                    candidates.append(passage)
+                    known = len(candidates) - 1
+                group.add(known + 1)
+            groups.append(group)
+        return candidates, groups
+
+    def read(self, question: str, candidates: list[Passage], groups: list[set[int]] | None = None) -> Reading:
+        """What the model reads of ``candidates``: excerpts under the character budget (whole passages,
+        the first ``k``, without one), numbered as the answer cites them."""
+        if self.excerpt_chars <= 0:
+            reading = Reading(candidates, whole_passages(candidates))
+        else:
+            reading = read_passages(
+                question, candidates, self.embeddings, budget_chars=self.excerpt_chars, groups=groups or ()
+            )
+        self._excerpts_for = ((question, tuple(p.chunk_id for p in reading.passages)), reading.excerpts)
+        return reading
 
     def choose(
         self,
@@ -262,10 +331,10 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         return rewritten if rewritten and rewritten.lower() not in earlier and keeps_thread else fallback
 
     def _generate(
-        self, question: str, passages: list[Passage], answer: Answer, config: RunnableConfig
+        self, question: str, reading: Reading, answer: Answer, config: RunnableConfig
     ) -> Iterator[str]:
         assert self.llm is not None
-        excerpts = self.excerpts(question, passages)
+        excerpts = reading.excerpts
         messages, kept = build_messages(
             question,
             excerpts,

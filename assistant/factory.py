@@ -162,5 +162,7 @@ def build_assistant(settings: Settings, index: Index | None = None) -> Assistant
         context_tokens=settings.context_tokens,
         max_tokens=settings.max_tokens,
         excerpt_chars=settings.excerpt_chars,
+        candidates=settings.candidates,
+        k=settings.k,
         backend=backend,
     )

@@ -96,6 +96,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage; prompt_tokens a count
     warnings: list[str] = field(default_factory=list)
     draft: str = ""  # what the answerer wrote, before verification (kept when the answer is declined)
+    read: dict[int, str] = field(default_factory=dict)  # passage number -> the excerpt the model read of it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,4 +111,5 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "warnings": self.warnings,
             "draft": self.draft,
+            "read": [{"n": n, "text": text} for n, text in sorted(self.read.items())],
         }

@@ -45,7 +45,8 @@ class Settings:
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = field(default="", repr=False)
-    k: int = 5  # passages given to the answerer
+    k: int = 5  # passages a search returns; read whole by the answerer when there are no excerpts
+    candidates: int = 20  # passages the answerer's excerpts are chosen from
     retriever: str = "hybrid"  # dense (Chroma), bm25, or both fused
     fetch_k: int = 30  # candidates taken from each search before fusion and selection
     date_boost: float = 1.0  # prefer articles from the period a question names ("last week"); 0: off
@@ -81,7 +82,7 @@ class Settings:
         _check_choice("rescore", self.rescore, RESCORERS)
         if not 0.0 <= self.mmr <= 1.0:
             raise ConfigError(f"mmr must be between 0 and 1 (1 turns it off). Currently, mmr is {self.mmr}.")
-        for name in ("k", "fetch_k", "chunk_size", "max_tokens", "context_tokens"):
+        for name in ("k", "candidates", "fetch_k", "chunk_size", "max_tokens", "context_tokens"):
             if getattr(self, name) <= 0:
                 raise ConfigError(
                     f"{name} must be greater than 0. Currently, {name} is {getattr(self, name)}."

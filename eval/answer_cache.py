@@ -82,6 +82,8 @@ DRAFT_CODE = (
     "store.bm25",
     "store.vectors",
     "assistant.retrievers.dates",
+    "assistant.retrievers.parts",
+    "core.sentences",
     "assistant.generators.prompts",
     "assistant.verifiers.relevance",
     "assistant.generators.excerpts",
@@ -109,6 +111,7 @@ def reverified(record: dict[str, Any], embeddings: Embeddings) -> dict[str, Any]
         timings=dict(cached.get("timings", {})),
         warnings=[w for w in cached.get("warnings", []) if w.startswith("Only ")],  # the context-window note
         draft=cached.get("draft", ""),
+        read={int(r["n"]): r["text"] for r in cached.get("read", [])},
     )
     question = answer.rewritten_question or answer.question
     finish_answer(answer, answer.draft, question, embeddings, closest=answer.backend != "extractive")

@@ -22,7 +22,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from assistant.retrievers.dates import DateWindow, resolve_dates
 from assistant.retrievers.filters import SearchFilter, as_date, day_bounds
@@ -65,6 +65,16 @@ class PassageRetriever(BaseRetriever):
     recency_half_life: float = 7.0  # days after which the recency bonus has halved
     rescorer: Embeddings | None = None  # a stronger embedder that re-ranks the fused candidates
     mmr_lambda: float = 1.0  # 1.0: pure relevance; lower trades relevance for diversity
+    _sources: tuple[int, list[str]] | None = PrivateAttr(default=None)
+
+    def known_sources(self) -> list[str]:
+        """The distinct sources of the collection's chunks (the outlets a question may name), from memory."""
+        if self.mirror is None:
+            return []
+        if self._sources is None or self._sources[0] != id(self.mirror):
+            names = sorted({str(s) for s in self.mirror.sources.tolist() if s})
+            self._sources = (id(self.mirror), names)
+        return self._sources[1]
 
     def search(
         self,

@@ -37,7 +37,7 @@ _ASKS = {
         re.I,
     ),
     "date": re.compile(r"\bwhen\b|\bwhat (?:day|date|year|month|time)\b|\bon which (?:day|date)\b", re.I),
-    "name": re.compile(r"\b(?:who|whom|whose|which|name|named|called)\b", re.I),
+    "name": re.compile(r"\b(?:who|whom|whose|which|where|name|named|called)\b", re.I),
 }
 _BULLET = re.compile(r"^(?:[-*•▪]|\d{1,2}[.)])\s+")  # a list item's marker is not part of its sentence
 _TOKEN = re.compile(r"[^\W_]+(?:[.,'’-][^\W_]+)*")
@@ -50,6 +50,9 @@ class ScoredSentence:
     end: int
     text: str  # the sentence, without a list item's bullet
     score: float
+    # share of the question's distinctive constraints (``question_constraints``) in the sentence or its
+    # passage's title, source and date: which of several similar stories it is
+    constraints: float = 0.0
 
 
 def score_sentences(question: str, passages: list[Passage], embeddings: Embeddings) -> list[ScoredSentence]:
@@ -78,14 +81,61 @@ def score_sentences(question: str, passages: list[Passage], embeddings: Embeddin
     # other words (the verb "demand", "anchor") say which sentence of the story answers it.
     idf = {w: math.log((len(words) + 1) / (sum(w in ws for ws in words) + 0.5)) for w in asked}
     wanted = answer_type(question)
+    constraints = question_constraints(question)
+    headers = [set(content_words(f"{p.title} {p.source} {date_words(p.published)}")) for p in passages]
     scored = []
     for (n, start, end, text), sim, ws in zip(spans, similarity, words, strict=True):
         weight = {w: idf[w] * (TOPIC_WEIGHT if w in titles[n - 1] else 1.0) for w in asked}
         total = sum(weight.values())
         overlap = sum(weight[w] for w in asked & ws) / total if total > 0 else 0.0
         bonus = ANSWER_TYPE_BONUS if wanted and offers(text, wanted, question) else 0.0
-        scored.append(ScoredSentence(n, start, end, text, float(sim) + OVERLAP_WEIGHT * overlap + bonus))
+        held = len(constraints & _canonical(ws | headers[n - 1])) / len(constraints) if constraints else 0.0
+        score = float(sim) + OVERLAP_WEIGHT * overlap + bonus
+        scored.append(ScoredSentence(n, start, end, text, score, held))
     return scored
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*\w|\b[A-Z]\b")
+_CLAUSE_OPENS = re.compile(r"(?:^|[.?!:;,(\"“'‘]\s*)$")
+
+
+def question_constraints(question: str) -> set[str]:
+    """The question's distinctive constraints, in ``content_words`` form: the names it gives (capitalised
+    words that do not open it or a clause), its numbers, and its dates (months, years): what singles out the
+    story it asks about among similar ones."""
+    terms: list[str] = []
+    for m in _CAPITALISED.finditer(question):
+        if not _CLAUSE_OPENS.search(question[: m.start()]) and m.group().lower() not in _WH_WORDS:
+            terms.append(m.group())
+    terms += [t for t in _TOKEN.findall(question) if any(c.isdigit() for c in t) or t.lower() in CALENDAR]
+    return _canonical(set(content_words(" ".join(terms))))
+
+
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+_MONTH_ABBREVIATIONS = {m[:3].lower(): m.lower() for m in MONTH_NAMES} | {"sept": "september"}
+
+
+def _canonical(words: set[str]) -> set[str]:
+    """Words as a date may be written either way: "16th" as "16", "Nov" as "november"."""
+    out = set()
+    for w in words:
+        w = w.rstrip(".")
+        m = _ORDINAL.match(w)
+        out.add(m.group(1) if m else _MONTH_ABBREVIATIONS.get(w, w))
+    return out
+
+
+_WH_WORDS = frozenset("who whom whose what which when where why how".split())
+
+
+def date_words(published: str) -> str:
+    """'2023-11-24' -> '2023-11-24 2023 November 24': the forms a sentence or question gives a date in."""
+    match = re.match(r"(\d{4})-(\d\d)-(\d\d)", published or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return published or ""
+    year, month, day = match.groups()
+    return f"{published} {year} {MONTH_NAMES[int(month) - 1]} {int(day)}"
 
 
 _WH = re.compile(r"(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)

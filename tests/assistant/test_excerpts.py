@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.generators.excerpts import GAP, select_excerpts, whole_passages
+from assistant.generators.excerpts import GAP, TITLE_CHARS, read_passages, select_excerpts, whole_passages
 from assistant.generators.prompts import build_messages
 from core.answer import Passage
 
@@ -61,5 +61,52 @@ def test_a_passage_with_nothing_near_the_question_is_left_out_and_numbers_are_ke
     messages, kept = build_messages(
         "Who did Haniyeh meet in Cairo?", excerpts, context_tokens=4096, answer_tokens=100
     )
-    assert kept == 1 and "[1] Hamas under threat | DEBKA | 2017-01-27\n" in messages[1].content
+    assert kept == 1 and "[1] Hamas under threat | DEBKA | 27 January 2017\n" in messages[1].content
     assert GAP.strip() in excerpts[0].text or excerpts[0].text.startswith("…")
+
+
+def story(n: int, text: str, source: str = "Wire", published: str = "2023-03-01", title: str = "") -> Passage:
+    return Passage(
+        f"c{n}", f"a{n}", title or f"Story {n}", source, "", "", published, text, 0, len(text), 0.5
+    )
+
+
+FILLER = "The council also discussed parking fees, library hours and the repair of the old bridge. " * 4
+
+
+def test_the_model_reads_from_many_candidates_and_what_it_reads_is_renumbered(embeddings):
+    candidates = [story(n, FILLER) for n in range(1, 12)]
+    candidates.append(story(12, "Mayor Ilse Varga of Tarnow resigned on Monday after nine years in office."))
+    reading = read_passages("Who resigned as mayor of Tarnow?", candidates, embeddings, budget_chars=600)
+    assert any("Ilse Varga" in e.text for e in reading.excerpts)  # the 12th candidate is read
+    assert [e.n for e in reading.excerpts] == list(range(1, len(reading.excerpts) + 1))
+    assert [e.passage for e in reading.excerpts] == reading.passages  # numbered as the answer cites them
+
+
+def test_each_part_of_a_question_is_read_from_its_own_source(embeddings):
+    verge = story(
+        1, "The Verge reported that the Pixel 8 costs $699 and ships in October. " + FILLER, "The Verge"
+    )
+    crunch = story(2, "TechCrunch said the Pixel 8 has a seven-year update promise. " + FILLER, "TechCrunch")
+    also = [
+        story(n, "The Pixel 8 launch event was held in New York. " + FILLER, "The Verge") for n in (3, 4, 5)
+    ]
+    question = "Does The Verge report the Pixel 8 price while TechCrunch reports its update promise?"
+    reading = read_passages(
+        question, [verge, *also, crunch], embeddings, budget_chars=500, groups=[{1, 2, 3, 4}, {5}]
+    )
+    assert {p.source for p in reading.passages} == {"The Verge", "TechCrunch"}
+
+
+def test_a_sentence_republished_word_for_word_is_read_once(embeddings):
+    wire = "Mayor Ilse Varga of Tarnow resigned on Monday after nine years in office."
+    candidates = [story(1, wire + " " + FILLER), story(2, wire + " " + FILLER)]
+    reading = read_passages("Who resigned as mayor of Tarnow?", candidates, embeddings, budget_chars=500)
+    assert sum(e.text.count("Ilse Varga") for e in reading.excerpts) == 1
+
+
+def test_the_prompt_shows_each_excerpts_date_as_an_answer_says_it_and_a_short_title():
+    long_title = "An extremely long headline about the mayor of Tarnow that goes on and on about the council"
+    (excerpt,) = whole_passages([story(1, "Text.", published="2023-02-01", title=long_title)])
+    assert excerpt.header.endswith("| Wire | 1 February 2023")
+    assert len(excerpt.header.split(" | ")[0]) <= 4 + TITLE_CHARS and "…" in excerpt.header

@@ -40,7 +40,7 @@ def test_passages_are_numbered_with_title_source_and_date():
     )
     body = messages[1].content
     assert kept == 2
-    assert "[1] Title 1 | Ledger | 2024-01-01\nAlpha." in body and "[2] Title 2" in body
+    assert "[1] Title 1 | Ledger | 1 January 2024\nAlpha." in body and "[2] Title 2" in body
     assert body.rstrip().endswith("Question: Who?\nAnswer:")
     assert messages[0].content == SYSTEM  # constant, first: llama.cpp's prompt cache reads it once
 
