@@ -76,6 +76,22 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """A report among the passages that gives another figure than the answer for what is asked, published on
+    another day: the answer leads with the latest report and notes this one."""
+
+    n: int  # its passage number, as the answer cites it
+    published: str  # YYYY-MM-DD
+    quote: str  # its sentence
+    start: int  # the sentence's offsets in the cleaned article
+    end: int
+    figures: tuple[str, ...]  # the figures it gives ("25", "pt:0.5": half a point)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "figures": list(self.figures)}
+
+
+@dataclass(frozen=True)
 class Sources:
     """What ``Assistant.stream`` yields as soon as retrieval ends, before the first word of the answer: the
     passages it answers from, so a reader can start on them while the model writes."""
@@ -97,6 +113,7 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     draft: str = ""  # what the answerer wrote, before verification (kept when the answer is declined)
     read: dict[int, str] = field(default_factory=dict)  # passage number -> the excerpt the model read of it
+    conflicts: list[Conflict] = field(default_factory=list)  # reports that differ from the answer's figures
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,4 +129,5 @@ class Answer:
             "warnings": self.warnings,
             "draft": self.draft,
             "read": [{"n": n, "text": text} for n, text in sorted(self.read.items())],
+            "conflicts": [c.to_dict() for c in self.conflicts],
         }

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +98,9 @@ DRAFT_CODE = (
 # is measured on every question of a multi-hour run in a minute, and never hidden by answers cached before it.
 
 
-def reverified(record: dict[str, Any], embeddings: Embeddings) -> dict[str, Any]:
+def reverified(record: dict[str, Any], embeddings: Embeddings, as_of: date | None = None) -> dict[str, Any]:
     """``record`` (as ``ask`` made it) with its answer verified again, from its draft and passages, by the
-    current verifier."""
+    current verifier (``as_of``: the question's date, for which report is the latest)."""
     cached = record["answer"]
     answer = Answer(
         text="",
@@ -114,7 +115,9 @@ def reverified(record: dict[str, Any], embeddings: Embeddings) -> dict[str, Any]
         read={int(r["n"]): r["text"] for r in cached.get("read", [])},
     )
     question = answer.rewritten_question or answer.question
-    finish_answer(answer, answer.draft, question, embeddings, closest=answer.backend != "extractive")
+    finish_answer(
+        answer, answer.draft, question, embeddings, closest=answer.backend != "extractive", as_of=as_of
+    )
     return {**record, "answer": answer.to_dict()}
 
 

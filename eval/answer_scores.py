@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from eval.results import (
     QuestionRow,
     TypeAccuracy,
 )
+from eval.wrong import wrong_cause, wrong_table
 
 
 def score_answers(
@@ -54,7 +56,7 @@ def score_answers(
             record = ask(assistant, q, preset, settings)
             cache.put(q.id, record)
         else:
-            record = reverified(record, assistant.embeddings)
+            record = reverified(record, assistant.embeddings, q.as_of)
         row.answer = score_answer(dataset, q, record, assistant.embeddings)
     scores = summarize_answers(dataset, questions, rows, assistant.backend)
     scores.cache = str(cache.path)
@@ -121,6 +123,12 @@ def score_answer(
                 for c in checks
             ],
         )
+    if q.answerable and not a["declined"]:
+        row.words = len(_uncited(text).split())
+        row.conflicts = len(a.get("conflicts") or [])
+        if not correct:
+            row.wrong = wrong_cause(str(q.gold), a, q.as_of)
+    row.read_answer = answer_read(dataset, q, a)
     if q.choices:
         row.choice_correct = record.get("choice") == q.answer_index
         row.em = metrics.exact_match(record.get("brief") or "", q.gold)
@@ -140,6 +148,22 @@ def answer_in_passages(dataset: Dataset, q: EvalQuestion, passages: list[dict[st
     return bool(q.evidence_ids & {p["article_id"] for p in passages})
 
 
+def answer_read(dataset: Dataset, q: EvalQuestion, answer: dict[str, Any]) -> bool | None:
+    """Whether the model read the answer: RealTime QA, the correct choice's text in its excerpts (with their
+    titles); MultiHop-RAG, an excerpt of every evidence article. None for a run that kept no excerpts."""
+    read = answer.get("read")
+    if not read or not q.answerable:
+        return None
+    passages = answer.get("passages") or []
+    shown = [passages[r["n"] - 1] for r in read if 0 < r["n"] <= len(passages)]
+    if dataset.name == "realtimeqa":
+        text = "\n".join(f"{p['title']}\n{r['text']}" for p, r in zip(shown, read, strict=False))
+        return metrics.contains_answer(text, q.gold)
+    if q.evidence:
+        return {a.url for a in q.evidence} <= {p["url"] for p in shown}
+    return None
+
+
 def summarize_answers(
     dataset: Dataset, questions: list[EvalQuestion], rows: list[QuestionRow], backend: str
 ) -> AnswerScores:
@@ -155,6 +179,8 @@ def summarize_answers(
     found = [a for a in answerable if a.answer_in_passages]
     shown = [a for a in answerable if not a.declined]
     prompted = [a for a in answers if a.prompt_tokens]
+    read = [a.read_answer for a in answerable if a.read_answer is not None]
+    lengths = sorted(a.words for a in shown if a.words is not None)
     return AnswerScores(
         n=len(answers),
         backend=backend,
@@ -181,6 +207,14 @@ def summarize_answers(
             DeclineCauseCount(c, d, n, round(share, 3))
             for c, d, n, share in cause_table([a.decline.cause for a in answerable if a.decline])
         ],
+        wrong_causes=[
+            DeclineCauseCount(c, d, n, round(share, 3))
+            for c, d, n, share in wrong_table([a.wrong for a in shown if a.wrong])
+        ],
+        shown_wrong=_mean([not a.correct for a in shown]) if shown else None,
+        median_answer_words=float(statistics.median(lengths)) if lengths else None,
+        answer_read=_mean(read) if read and len(read) == len(answerable) else None,
+        with_conflicts=sum(a.conflicts > 0 for a in shown),
         first_token_s=metrics.latency_summary([a.first_token_s for a in answers if a.first_token_s]),
         prompt_tokens=metrics.latency_summary([a.prompt_tokens for a in prompted if a.prompt_tokens]),
         # what llama.cpp had to read for each answer: the constant start of the prompt comes from its cache

@@ -61,6 +61,12 @@ class AnswerRow:
     choice_correct: bool | None = None
     em: float | None = None
     f1: float | None = None
+    wrong: str | None = None  # shown but wrong: why (eval.wrong)
+    words: int | None = None  # the shown answer's length in words, citation marks left out
+    # RealTime QA: the answer text is in what the model read; MultiHop-RAG: every evidence article was read.
+    # None when the run did not record what the model read.
+    read_answer: bool | None = None
+    conflicts: int = 0  # differing reports the answer notes
 
 
 @dataclass
@@ -126,6 +132,13 @@ class AnswerScores:
     declined_answer_in_passages: float | None = None  # declined although the passages held the answer
     answer_in_passages: float | None = None
     decline_causes: list[DeclineCauseCount] = field(default_factory=list)
+    wrong_causes: list[DeclineCauseCount] = field(default_factory=list)  # shown but wrong, by cause
+    shown_wrong: float | None = None  # of the answerable questions answered, wrong
+    median_answer_words: float | None = None  # of the shown answers
+    answer_read: float | None = (
+        None  # share of answerable questions whose answer the model read (read_answer)
+    )
+    with_conflicts: int | None = None  # shown answers that note a differing report
     first_token_s: Summary = field(default_factory=dict)
     prompt_tokens: Summary = field(default_factory=dict)
     new_prompt_tokens: Summary = field(default_factory=dict)  # what llama.cpp read, not from its cache

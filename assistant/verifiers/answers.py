@@ -4,14 +4,20 @@ it cites, and a refusal only when the model says the articles lack the answer or
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import date, timedelta
 
 from langchain_core.embeddings import Embeddings
 
 from assistant.generators.extractive import extract_answer
-from assistant.verifiers.citations import is_verdict, strip_verdict, verify_answer
+from assistant.verifiers.citations import is_verdict, render, strip_verdict, verify_answer
+from assistant.verifiers.conflicts import citation_of, conflict_of, dated, earlier, find_conflicts, latest
 from assistant.verifiers.relevance import asks_yes_no
-from core.answer import NOT_IN_ARTICLES, Answer
+from core.answer import NOT_IN_ARTICLES, Answer, Sentence
 
+# A report this many days newer than the one the answer came from makes it stale: the latest leads. Reports
+# of the same week are one story told twice; they are only noted.
+STALE_DAYS = 7
 _DECLINE = re.compile(
     r"do(?:es)? not (?:contain|include|mention|say|provide|specify|state|give|have)|no information"
     r"|not (?:stated|mentioned|specified)|cannot be (?:determined|answered)",
@@ -20,10 +26,18 @@ _DECLINE = re.compile(
 
 
 def finish_answer(
-    answer: Answer, draft: str, question: str, embeddings: Embeddings, *, closest: bool = True
+    answer: Answer,
+    draft: str,
+    question: str,
+    embeddings: Embeddings,
+    *,
+    closest: bool = True,
+    as_of: date | None = None,
 ) -> None:
     """Verify ``draft``'s citations against ``answer.passages`` and fill in ``answer``; decline when no
-    sentence of it is supported by the passages.
+    sentence of it is supported by the passages, or its verdict is not. A shown answer says the date of its
+    report and, when the passages give another figure on another day, leads with the latest (as of
+    ``as_of``) and notes the earlier one (``Answer.conflicts``).
 
     A declined answer still says what the closest passages do hold, cited, so the analyst can judge
     (``closest``: the extractive answerer's draft already is those passages' best sentences).
@@ -33,15 +47,16 @@ def finish_answer(
         draft = strip_verdict(draft)
     draft = _without_refusals(draft)  # "The passages do not say." beside an answer is not the answer
     verified = (
-        verify_answer(draft, passages, question, embeddings)
+        verify_answer(draft, passages, question, embeddings, as_of)
         if draft and not says_not_in_articles(draft)
         else None
     )
-    if verified is not None and any(s.supported for s in verified.sentences):
+    if verified is not None and _answered(verified.sentences):
         answer.text = verified.text
         answer.sentences = verified.sentences
         answer.citations = verified.citations
         answer.warnings.extend(verified.warnings)
+        _latest_first(answer, question, as_of)
         return
     answer.declined = True
     answer.text = NOT_IN_ARTICLES
@@ -56,6 +71,49 @@ def finish_answer(
         answer.text = f"{NOT_IN_ARTICLES} The closest passages say: {closest_text.text}"
         answer.sentences = closest_text.sentences
         answer.citations = closest_text.citations
+
+
+def _latest_first(answer: Answer, question: str, as_of: date | None) -> None:
+    """Date the answer's lead sentence; when another day's report gives another figure, lead with the latest
+    and add one line on the earlier one (both cited), and record it in ``answer.conflicts``."""
+    leads = [i for i, s in enumerate(answer.sentences) if s.supported and not is_verdict(s.text)]
+    if not leads:
+        return
+    i = leads[0]
+    lead = answer.sentences[i]
+    reports, mine = find_conflicts(question, lead, answer.passages, as_of)
+    dates = [answer.passages[n - 1].published[:10] for n in lead.cites if answer.passages[n - 1].published]
+    when = mine.passage.published[:10] if mine else max(dates, default="")
+    stale = (date.fromisoformat(when) + timedelta(days=STALE_DAYS)).isoformat() if when else "9999"
+    newer = [r for r in reports if r.passage.published[:10] >= stale]
+    older = [r for r in reports if r not in newer]
+    sentences = list(answer.sentences)
+    added = []
+    if newer and mine is not None:  # the answer came from an older report: the latest leads
+        sentences[i : i + 1] = [latest(newer[0]), earlier(lead.text, when, lead.cites)]
+        answer.conflicts = [conflict_of(mine)]
+        added.append(newer[0])
+    else:
+        sentences[i] = replace(lead, text=dated(lead.text, when))
+        if older:
+            sentences.insert(i + 1, earlier(older[0].text, older[0].passage.published, (older[0].n,)))
+            answer.conflicts = [conflict_of(older[0])]
+            added.append(older[0])
+    cited = {c.n for c in answer.citations}
+    answer.citations = sorted(
+        answer.citations + [citation_of(r) for r in added if r.n not in cited], key=lambda c: c.n
+    )
+    answer.sentences = sentences
+    answer.text = render(sentences)
+
+
+def _answered(sentences: list[Sentence]) -> bool:
+    """Whether the draft answers: a supported sentence, and, when it opens with a verdict, a supported
+    verdict ("Yes."/"No." is the answer; the facts after it do not stand for a verdict their passages do
+    not give)."""
+    if not any(s.supported for s in sentences):
+        return False
+    return sentences[0].supported or not is_verdict(sentences[0].text)
 
 
 def _without_refusals(draft: str) -> str:

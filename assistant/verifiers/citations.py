@@ -23,11 +23,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from itertools import combinations, pairwise
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.retrievers.dates import resolve_dates
+from assistant.retrievers.parts import question_parts
+from assistant.verifiers.forms import forms, known_names, requirements, satisfied
+from assistant.verifiers.relevance import answer_type, asks_yes_no
 from core.answer import Citation, Passage, Sentence
 from core.sentences import split_sentences
 from core.words import STOP, WORD, match_words, word_forms
@@ -53,6 +58,10 @@ QUESTION_FRAME = frozenset(
         inconsistent same different similar later earlier after before regarding concerning"""
     )
 )
+_CONTRAST = re.compile(r"\b(?:unlike|whereas|instead|different|differs?|contrast|inconsistent|but)\b", re.I)
+_FIGURE = re.compile(r"^\d[\d.,]*$")
+_ISO_TIME = re.compile(r"(?<=\d{4}-\d\d-\d\d)T[\d:.]+(?:Z|[+-]\d\d:?\d\d)?")
+_ORDER = re.compile(r"\b(?:before|after|prior to|earlier than|later than|preceded|followed)\b", re.I)
 _MONTHS = "January February March April May June July August September October November December".split()
 SUPPORT_THRESHOLD = 0.6  # share of a sentence's new content words that its cited spans must contain
 PARAPHRASE_SIMILARITY = 0.70  # cosine (MiniLM) between a sentence and its spans that counts as the same claim
@@ -61,8 +70,16 @@ NAMES_OFF_TOPIC = (
     0.5  # the passages are off the question when they lack this share of its names (two or more)
 )
 PREMISE_COVERAGE = SUPPORT_THRESHOLD  # share of a yes/no question's words its premise spans must hold
+PART_COVERAGE = 0.5  # share of each part's words its own outlet's best span must hold...
+PART_SIMILARITY = 0.5  # ...or, for a paraphrase, its cosine to the part (with a fifth of its words)
+PART_MIN_OVERLAP = 0.2
+ORDER_REACH = 40  # "before"/"after" within this many characters of the next outlet's mention asks the order
 MAX_PREMISE_PASSAGES = 3  # a verdict cites at most this many premise spans
 ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that the passages must mention
+EVERY_PART = True  # a question naming several outlets: the answer in every one of theirs (else in one)
+BOUND_SHARE = (
+    0.5  # share of the question's names, numbers and dates a claim's spans must state with its answer
+)
 
 
 @dataclass(frozen=True)
@@ -159,10 +176,10 @@ def _source(p: Passage) -> _Source:
     spans = []
     for first, last in [(s, s) for s in sentences] + list(pairwise(sentences)):
         text = p.text[first.start - p.start : last.end - p.start]
-        spans.append((first.start, last.end, text, word_forms(text), first is not last))
+        spans.append((first.start, last.end, text, forms(text), first is not last))
     # The date line is when the passage was reported: "X reported on 6 May" is what it says.
     dated = f"reported published {_date_words(p.published)}" if p.published else ""
-    header = word_forms(f"{p.title} {p.source} {dated}")
+    header = forms(f"{p.title} {p.source} {dated}")
     return _Source(p, spans, header, set(match_words(f"{p.title} {p.text}")))
 
 
@@ -176,17 +193,29 @@ def _date_words(published: str) -> str:
     return f"{published} {year} {name} {name[:3]} {int(day)}"
 
 
+def _forms_of(source: _Source) -> set[str]:
+    """Every form a passage states, in its text or its title, source and date line."""
+    return set().union(source.header, *(span[3] for span in source.spans))
+
+
 @dataclass(frozen=True)
 class _Support:
     score: float  # 0..1: coverage of the claim's new words, or the paraphrase similarity when that decides
     spans: dict[int, tuple[int, int]]  # passage number -> the span that contributed
     supported: bool
+    denies: bool = False  # the claim denies or contrasts ("did not", "unlike", "while ... instead")
 
 
 class _Checker:
     """Checks claims against numbered passages; embeds spans only when a paraphrase needs deciding."""
 
-    def __init__(self, passages: list[Passage], question: str, embeddings: Embeddings | None) -> None:
+    def __init__(
+        self,
+        passages: list[Passage],
+        question: str,
+        embeddings: Embeddings | None,
+        as_of: date | None = None,
+    ) -> None:
         self.sources = [_source(p) for p in passages]
         # What the passages given are about, together: a sentence that restates a long multi-part question
         # must find most of those words somewhere in them (the facts it adds must be in its own spans).
@@ -200,11 +229,38 @@ class _Checker:
         missing = len(named - self.about)
         self.on_topic = not (missing >= 2 and missing / len(named) >= NAMES_OFF_TOPIC) if named else None
         self.embeddings = embeddings
+        # The names the passages give mid-sentence: an answer that opens with one ("Valve is...") gives it.
+        self.known = known_names([p.text for p in passages] + [p.title for p in passages])
+        # The question's distinctive constraints (its names, numbers and dates), which a claim's answer must
+        # be stated together with: "Which company, covered by Engadget and Polygon, ... November 16th?"
+        # A question that names several outlets asks each of them: the answer must be in each one's passages.
+        self.parts = question_parts(question, {p.source for p in passages}) if question else []
+        # The outlets' names are the parts' business, and a timestamp's clock is not a constraint.
+        outlets = forms(" ".join(part.source for part in self.parts))
+        self.constraints = [
+            c for c in requirements(_ISO_TIME.sub("", question), "", self.known) if not satisfied(c, outlets)
+        ]
+        self.yes_no = asks_yes_no(question)
+        # "this weekend" asked on 31 March 2023: an answer about 2024's event answers another question.
+        window = resolve_dates(question, as_of) if question and as_of else None
+        self.years = range(window.start.year, window.end.year + 1) if window else None
+        self.wanted = answer_type(question) if question and not self.yes_no else ""
+
+    def answers(self, claim: str) -> bool:
+        """Whether ``claim`` gives what its question asks for: a question for a name, number or date is
+        answered by a sentence that adds one (the question's own names restated do not answer it)."""
+        return not self.wanted or bool(requirements(claim, self.question, self.known))
 
     def support(self, claim: str, cites: list[int]) -> _Support:
         all_words = set(match_words(claim))
+        if not all_words - self.given and not self.yes_no:
+            return _Support(0.0, {}, False)  # the question restated: no answer to support
         words = (all_words - self.given) or all_words
-        keys = key_terms(claim, self.question)
+        needs = requirements(claim, self.question, self.known)
+        if self.years is not None and any(
+            f.isdigit() and 1900 <= int(f) <= 2099 and int(f) not in self.years for r in needs for f in r
+        ):
+            return _Support(0.0, {}, False)  # a year outside the period the question names
         restated = all_words & self.given
         sources = {n: self.sources[n - 1] for n in cites}
         if not sources or not words:
@@ -214,49 +270,79 @@ class _Checker:
         else:  # a question without names: most of the words it restates must be in the passages
             anchored = not restated or len(restated & self.about) / len(restated) >= ANCHOR_THRESHOLD
         covered: set[str] = set()
+        offered: set[str] = set()  # every form the chosen spans and their passages' date lines state
         spans: dict[int, tuple[int, int]] = {}
         best_text: list[str] = []
         for n, source in sources.items():
-            found = self._best_span(source, words, keys)
+            found = self._best_span(source, words, needs)
             if found is None:  # nothing in the text: the title and date line may still hold it
                 if not source.spans:
                     continue
                 found = source.spans[0][:4]
-            start, end, text, span_words = found
-            gained = (words | keys) & (span_words | source.header)
-            if gained or not spans:
+            start, end, text, span_forms = found
+            gained = words & (span_forms | source.header)
+            met = [r for r in needs if satisfied(r, span_forms | source.header)]
+            if gained or met or not spans:
                 spans[n] = (start, end)
                 best_text.append(text)
                 covered |= gained
+                offered |= span_forms | source.header
         coverage = len(words & covered) / len(words)
-        keys_found = keys <= covered
+        keys_found = all(satisfied(r, offered) for r in needs)
+        bound = self._bound(offered, needs, claim)
         # A denial the passages do not make is a claim of its own: "were not rescued" is not in "were rescued".
         denial_found = not _negated(claim) or any(_negated(t) for t in best_text)
-        supported = anchored and keys_found and denial_found and coverage >= SUPPORT_THRESHOLD
+        supported = anchored and keys_found and bound and denial_found and coverage >= SUPPORT_THRESHOLD
         score = coverage
         paraphrase_possible = coverage >= PARAPHRASE_MIN_OVERLAP and _negated(claim) == any(
             _negated(t) for t in best_text
         )  # "did not raise" is close to "raised" in embedding space: never a paraphrase of it
-        if not supported and anchored and keys_found and denial_found and paraphrase_possible:
+        if not supported and anchored and keys_found and bound and denial_found and paraphrase_possible:
             similarity = self._similarity(claim, " ".join(best_text))
             supported = similarity >= PARAPHRASE_SIMILARITY
             score = max(coverage, similarity) if supported else coverage
         if not supported:
             score = min(score, SUPPORT_THRESHOLD - 0.01)
-        return _Support(score, spans, supported)
+        return _Support(score, spans, supported, _negated(claim) or bool(_CONTRAST.search(claim)))
+
+    def _bound(self, offered: set[str], needs: list[frozenset[str]], claim: str) -> bool:
+        """Whether the spans that state a claim's answer also state the question's constraints: at least
+        ``BOUND_SHARE`` of its names, numbers and dates in them or their passages' title, source and date
+        ("Google" in a passage about its October event does not answer a question about 16 November); and,
+        for a question that names several outlets, the answer's names in each outlet's passages."""
+        if self.constraints and not self.yes_no:  # a yes/no question's sentences argue one part each
+            held = sum(satisfied(c, offered) for c in self.constraints)
+            if held < BOUND_SHARE * len(self.constraints):
+                return False
+        names = [r for r in needs if not any(_FIGURE.match(f) or f.startswith("pt:") for f in r)]
+        if len(self.parts) < 2 or not names or self.yes_no:
+            return True  # a yes/no question's parts are its verdict's business (premises)
+        stated = [
+            any(
+                all(satisfied(r, _forms_of(s)) for r in names)
+                for s in self.sources
+                if s.passage.source == source
+            )
+            for source in {part.source for part in self.parts}
+        ]
+        return all(stated) if EVERY_PART else any(stated)
 
     def premises(self) -> _Support:
-        """How far the passages, together, state what a yes/no question takes as given ("Does A report X
-        while B reports Y?": X in A's passage, Y in B's): what a "Yes."/"No." verdict rests on when no
-        sentence after it is supported by its own citations. The verdict is the model's reading of those
-        spans; it is shown, citing them, when they hold at least ``PREMISE_COVERAGE`` of the question's words
-        and lack no more than a few of its names."""
+        """How far the passages state what a yes/no question takes as given ("Does A report X while B reports
+        Y?": X in A's passage, Y in B's): what a "Yes." rests on. For a question that names several outlets,
+        each part must be found in its own outlet's passages (``PREMISE_COVERAGE`` of its words in one span);
+        otherwise the passages together must hold ``PREMISE_COVERAGE`` of the question's words in at most
+        ``MAX_PREMISE_PASSAGES`` spans."""
+        if self.on_topic is False:
+            return _Support(0.0, {}, False)
+        if len(self.parts) >= 2:
+            return self._part_premises()
         words = set(match_words(self.question)) - QUESTION_FRAME
-        if not words or self.on_topic is False:
+        if not words:
             return _Support(0.0, {}, False)
         found: list[tuple[int, tuple[int, int], set[str]]] = []
         for n, source in enumerate(self.sources, start=1):
-            best = self._best_span(source, words, set())
+            best = self._best_span(source, words, [])
             if best is not None:
                 found.append((n, best[:2], words & (best[3] | source.header)))
         covered: set[str] = set()
@@ -268,15 +354,78 @@ class _Checker:
         coverage = len(covered) / len(words)
         return _Support(coverage, dict(sorted(spans.items())), coverage >= PREMISE_COVERAGE)
 
+    def _part_premises(self) -> _Support:
+        spans: dict[int, tuple[int, int]] = {}
+        found_all = True
+        shares = []
+        for part in self.parts:
+            words = set(match_words(part.text)) - QUESTION_FRAME - set(match_words(part.source))
+            best: tuple[float, int, tuple[int, int], str] | None = None
+            for n, source in enumerate(self.sources, start=1):
+                if source.passage.source != part.source or not words:
+                    continue
+                span = self._best_span(source, words, [])
+                if span is not None:
+                    share = len(words & (span[3] | source.header)) / len(words)
+                    if best is None or share > best[0]:
+                        best = (share, n, span[:2], span[2])
+            if best is None:
+                return _Support(0.0, {}, False)  # no passage of that outlet: nothing to rest on
+            share, n, span, text = best
+            spans[n] = span
+            shares.append(share)
+            if share < PART_COVERAGE and not (
+                share >= PART_MIN_OVERLAP and self._similarity(part.text, text) >= PART_SIMILARITY
+            ):
+                found_all = False
+        return _Support(min(shares), dict(sorted(spans.items())), found_all)
+
+    def order(self) -> bool | None:
+        """For "Did A report X before B reported Y?": whether the passage that states the first part was
+        published before (or, for "after", after) the one that states the second; None when the question
+        does not ask which came first, or either part or date is missing."""
+        if len(self.parts) != 2:
+            return None
+        asks = _ORDER.search(self.parts[0].text[-ORDER_REACH:])  # "...X before the Sporting News article"
+        if asks is None:
+            return None
+        days = []
+        for part in self.parts:
+            premises = [
+                (n, s)
+                for n, s in enumerate(self.sources, start=1)
+                if s.passage.source == part.source and s.passage.published
+            ]
+            words = set(match_words(part.text)) - QUESTION_FRAME - set(match_words(part.source))
+            scored = [
+                (len(words & (best[3] | s.header)), s.passage.published[:10])
+                for n, s in premises
+                if (best := self._best_span(s, words, [])) is not None
+            ]
+            if not scored:
+                return None
+            days.append(max(scored)[1])
+        if days[0] == days[1]:
+            return None
+        earlier = days[0] < days[1]
+        return (
+            earlier
+            if asks.group().lower() in ("before", "prior to", "earlier than", "preceded")
+            else not earlier
+        )
+
     def _best_span(
-        self, source: _Source, words: set[str], keys: set[str]
+        self, source: _Source, words: set[str], needs: list[frozenset[str]]
     ) -> tuple[int, int, str, set[str]] | None:
         best, best_score = None, 0.0
-        for start, end, text, span_words, pair in source.spans:
-            hits = len(words & span_words) + len(keys & span_words)  # names and numbers count twice
+        for start, end, text, span_forms, pair in source.spans:
+            met = sum(satisfied(r, span_forms | source.header) for r in needs)
+            bound = sum(satisfied(c, span_forms) for c in self.constraints)
+            # names and numbers count twice; the question's constraints stated beside them once more
+            hits = len(words & span_forms) + met + (0.5 * bound if met else 0.0)
             score = hits - (0.25 if pair else 0.0)  # the single sentence wins a tie with its pair
             if score > best_score:
-                best, best_score = (start, end, text, span_words), score
+                best, best_score = (start, end, text, span_forms), score
         return best
 
     def _similarity(self, claim: str, span_text: str) -> float:
@@ -315,16 +464,21 @@ def support_checker(
 
 
 def verify_answer(
-    answer: str, passages: list[Passage], question: str = "", embeddings: Embeddings | None = None
+    answer: str,
+    passages: list[Passage],
+    question: str = "",
+    embeddings: Embeddings | None = None,
+    as_of: date | None = None,
 ) -> Verified:
     """Check every sentence's citations against the numbered ``passages`` (``[1]`` is ``passages[0]``).
 
     Citations of passages that do not exist are removed. A sentence its citations do not support, or that has
     none, is attributed to the passages that do support it when some do (with a warning when that changes a
     citation), and is otherwise marked unsupported: never silently dropped. ``embeddings`` lets a paraphrase
-    count as support (without them only word overlap does).
+    count as support (without them only word overlap does). ``as_of``: when the question was asked, so that
+    "this week" rules out a claim about another year.
     """
-    checker = _Checker(passages, question, embeddings)
+    checker = _Checker(passages, question, embeddings, as_of)
     warnings: list[str] = []
     checked: list[tuple[str, list[int], _Support | None]] = []
     for text, cites in split_cited_sentences(answer):
@@ -332,6 +486,10 @@ def verify_answer(
         warnings.extend(f"Removed citation [{n}]: there is no passage {n}." for n in cites if n not in valid)
         if is_verdict(text):
             checked.append((text, valid, None))  # decided by the sentences that argue for it
+            continue
+        lead = not any(r is not None for _, _, r in checked)
+        if lead and not checker.answers(text):  # the first sentence is the answer: it must give one
+            checked.append((text, valid, _Support(0.0, {}, False)))
             continue
         result = checker.support(text, valid)
         if not result.supported and passages:
@@ -347,18 +505,11 @@ def verify_answer(
     argued = [r for _, _, r in checked if r is not None and r.supported]
     sentences: list[Sentence] = []
     spans: dict[int, list[tuple[int, int]]] = {}
-    kept_text: list[str] = []
     for text, valid, checked_result in checked:
-        if checked_result is None:  # a verdict: as good as the best argument for it, citing what that cites
-            if argued:
-                cited = tuple(sorted({n for r in argued for n in r.spans}))
-                sentence = Sentence(text, cited, True, max(r.score for r in argued))
-            else:  # no argument is supported: the verdict stands on the question's premises, if found
-                premises = checker.premises()
-                cited = tuple(premises.spans) if premises.supported else tuple(valid)
-                sentence = Sentence(text, cited, premises.supported, premises.score)
-                for n, span in premises.spans.items() if premises.supported else ():
-                    spans.setdefault(n, []).append(span)
+        if checked_result is None:  # a verdict
+            sentence, used = _verdict(checker, text, valid, argued)
+            for n, span in used.items():
+                spans.setdefault(n, []).append(span)
         else:
             result = checked_result
             sentence = Sentence(text, tuple(valid), bool(valid) and result.supported, result.score)
@@ -366,17 +517,47 @@ def verify_answer(
                 if result.supported or not spans.get(n):
                     spans.setdefault(n, []).append(span)
         sentences.append(sentence)
-        marks = "".join(f"[{n}]" for n in sentence.cites)
-        kept_text.append(
-            f"{text[:-1]} {marks}{text[-1]}" if marks and text[-1] in ".!?" else f"{text} {marks}".strip()
-        )
     citations = []
     for n in sorted(spans):
         p = passages[n - 1]
         start = min(s for s, _ in spans[n])
         end = max(e for _, e in spans[n])
         citations.append(Citation(n, p, start, end, p.text[start - p.start : end - p.start]))
-    return Verified(sentences, citations, " ".join(kept_text), warnings)
+    return Verified(sentences, citations, render(sentences), warnings)
+
+
+def render(sentences: list[Sentence]) -> str:
+    """The answer's text: each sentence with its citation marks before its full stop."""
+    out = []
+    for s in sentences:
+        marks, text = "".join(f"[{n}]" for n in s.cites), s.text
+        out.append(
+            f"{text[:-1]} {marks}{text[-1]}" if marks and text[-1] in ".!?" else f"{text} {marks}".strip()
+        )
+    return " ".join(out)
+
+
+def _verdict(
+    checker: _Checker, text: str, valid: list[int], argued: list[_Support]
+) -> tuple[Sentence, dict[int, tuple[int, int]]]:
+    """A "Yes."/"No." and the spans it rests on. "Did A happen before B?": the verdict the two passages'
+    dates give. Otherwise "Yes." stands on the question's premises, each part in its own outlet's passages
+    (``_Checker.premises``), and "No." on a supported sentence arguing it that denies or contrasts."""
+    yes = text.strip().lower().startswith("yes")
+    premises = checker.premises()
+    order = checker.order()
+    if order is not None:
+        supported = premises.supported and order == yes
+        return Sentence(text, tuple(premises.spans), supported, premises.score), premises.spans
+    if yes:
+        cited = tuple(premises.spans) if premises.supported else tuple(valid)
+        used = premises.spans if premises.supported else {}
+        return Sentence(text, cited, premises.supported, premises.score), used
+    denials = [r for r in argued if r.denies]
+    if denials:
+        cited = tuple(sorted({n for r in denials for n in r.spans}))
+        return Sentence(text, cited, True, max(r.score for r in denials)), {}
+    return Sentence(text, tuple(valid), False, 0.0), {}
 
 
 def _attribute(checker: _Checker, claim: str, count: int) -> tuple[list[int], _Support] | None:

@@ -23,6 +23,7 @@ from eval.report.sections import (
     plot_lines,
     retrieval_lines,
     speed_lines,
+    wrong_lines,
 )
 from eval.results import RunResult
 
@@ -36,6 +37,7 @@ def render(results: RunResult, plots: Sequence[Path]) -> str:
         *retrieval_lines(results),
         *answers_lines(results),
         *decline_lines(results),
+        *wrong_lines(results),
         *by_type_lines(results),
         *citation_lines(results),
         *speed_lines(results),

@@ -170,7 +170,11 @@ def answer_values(cfg: ConfigResult) -> dict[str, Any]:
         "declined_unanswerable": a.declined_unanswerable,
         "declined_answerable": a.declined_answerable,
         "right_when_answered": a.right_when_answered,
+        "shown_wrong": a.shown_wrong,
         "declined_answer_in_passages": a.declined_answer_in_passages,
+        "answer_read": a.answer_read,
+        "median_answer_words": a.median_answer_words,
+        "with_conflicts": a.with_conflicts,
         "answer_p50": a.latency_s.get("p50"),
         "answer_p95": a.latency_s.get("p95"),
         "first_token_p50": a.first_token_s.get("p50"),
@@ -188,7 +192,11 @@ ANSWER_COLUMNS = (
     Column("declined_unanswerable", "declined (unanswerable)", better="max"),
     Column("declined_answerable", "wrongly declined (answerable)", better="min"),
     Column("right_when_answered", "right when answered", better="max"),
+    Column("shown_wrong", "shown but wrong", better="min"),
     Column("declined_answer_in_passages", "wrongly declined (answer in passages)", better="min"),
+    Column("answer_read", "answer read by the model", better="max"),
+    Column("median_answer_words", "answer words p50", dec(0)),
+    Column("with_conflicts", "with differing reports", dec(0)),
     Column("prompt_tokens_p50", "prompt tokens p50", dec(0), "min"),
     Column("new_prompt_tokens_p50", "not from cache p50", dec(0), "min"),
     Column("first_token_p50", "first token p50 s", dec(1), "min"),
@@ -233,6 +241,33 @@ def decline_lines(results: RunResult, examples: int = 3) -> list[str]:
                 )
         lines.append("")
     return ["## Why answerable questions were declined", "", *lines] if lines else []
+
+
+def wrong_lines(results: RunResult, examples: int = 3) -> list[str]:
+    """Why shown answers were wrong, per config: the cause table and a few answers of each cause."""
+    lines: list[str] = []
+    for cfg in results.configs:
+        causes = cfg.answers.wrong_causes if cfg.answers else []
+        if not causes:
+            continue
+        wrong = [r for r in cfg.rows if r.answer and r.answer.wrong]
+        lines += [
+            f"### {escape(cfg.name)}: {len(wrong)} shown answers wrong",
+            "",
+            "| cause | what it means | questions | share |",
+            "|---|---|---|---|",
+            *(f"| {c.cause} | {escape(c.description)} | {c.count} | {fmt(c.share)} |" for c in causes),
+            "",
+        ]
+        for c in causes:
+            for row in [r for r in wrong if r.answer and r.answer.wrong == c.cause][:examples]:
+                shown = truncate(" ".join(row.answer.text.split()), 240) if row.answer else ""
+                lines.append(
+                    f"- {c.cause}: {escape(truncate(row.question, 160))} (gold: {escape(gold_text(row.gold))})"
+                    f" → {escape(shown)}"
+                )
+        lines.append("")
+    return ["## Shown but wrong", "", *lines] if lines else []
 
 
 def by_type_lines(results: RunResult) -> list[str]:
