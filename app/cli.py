@@ -203,6 +203,8 @@ def render_answer(answer: Any) -> str:
     unsupported = [s.text for s in answer.sentences if not s.supported]
     for text in unsupported:
         lines.append(f"! not supported by its citation: {text}")
+    for c in answer.conflicts:
+        lines.append(f'! reports differ: [{c.n}] of {c.published} says "{c.quote}"')
     lines.extend(f"! {w}" for w in answer.warnings)
     return "\n".join(lines).rstrip()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from assistant.retrievers.filters import SearchFilter
-from core.answer import Answer, Citation, Passage
+from core.answer import Answer, Citation, Conflict, Passage
 
 CITE_PREFIX = "aa-cite-"  # a citation link's target: #aa-cite-<turn>-<n>
 NOTHING_SELECTED = "Nothing in the selected articles answers this question. Widen the filters"
@@ -162,6 +162,8 @@ def answer_markdown(turn: Turn, index: int) -> str:
     unsupported = sum(not s.supported for s in answer.sentences)
     if unsupported:
         notes.append(f"⚠ {unsupported} sentence{'s' * (unsupported > 1)} not supported by the passages")
+    if answer.conflicts:
+        notes.append(f"⇄ reports differ: {md_text(conflict_note(answer.conflicts))}")
     if notes:
         body += "\n\n<span class='aa-note'>" + " · ".join(notes) + "</span>"
     return body
@@ -251,7 +253,16 @@ def evidence_panel(turns: Sequence[Turn], index: int | None = None, n: int | Non
     chosen = next((c for c in answer.citations if c.n == n), answer.citations[0])
     flagged = [f"Not supported by the passages: {s.text}" for s in answer.sentences if not s.supported]
     warnings = "".join(f"<p class='aa-warn'>⚠ {_esc(w)}</p>" for w in flagged + answer.warnings)
-    return heading + _detail(chosen) + _source_list(answer.citations, index, chosen.n) + warnings
+    differ = "".join(
+        f"<p class='aa-warn aa-conflict'>⇄ Reports differ: [{c.n}] of {_esc(c.published)} says “{_esc(c.quote)}”</p>"
+        for c in answer.conflicts
+    )
+    return heading + _detail(chosen) + _source_list(answer.citations, index, chosen.n) + differ + warnings
+
+
+def conflict_note(conflicts: Sequence[Conflict]) -> str:
+    """'[1] of 2022-11-03' for each report that gives another figure than the answer."""
+    return ", ".join(f"[{c.n}] of {c.published}" for c in conflicts)
 
 
 def sources_panel(question: str, passages: Sequence[Passage]) -> str:
@@ -290,6 +301,8 @@ def conversation_markdown(turns: Sequence[Turn], exported: datetime) -> str:
             notes.append(f"only {turn.scope.describe()}")
         if a.rewritten_question:
             notes.append(f"searched for: {a.rewritten_question}")
+        if a.conflicts:
+            notes.append(f"reports differ: {conflict_note(a.conflicts)}")
         lines += [f"*{text(' · '.join(notes))}*", ""]
         lines += [text(f"{NOTHING_SELECTED}." if turn.found_nothing else a.text), ""]
         if a.citations:

@@ -31,7 +31,7 @@ from app.ui_render import (
 )
 from app.workspace import Workspace
 from assistant.chain import Assistant
-from core.answer import Answer, Citation, Passage
+from core.answer import Answer, Citation, Conflict, Passage
 from core.errors import ConfigError
 from core.settings import Settings
 
@@ -104,6 +104,19 @@ def test_export_holds_each_question_its_answer_and_numbered_sources():
         and f"## 2. R?\n\n*collection `sample` · answerer extractive · only source Src*\n\n{NOTHING_SELECTED}."
         in out
     )
+
+
+def test_differing_reports_are_flagged_in_the_bubble_the_panel_and_the_export():
+    p = passage("The Fed raised rates by 75 basis points <b>again</b>.")
+    answer = Answer("By a quarter point [1].", False, [Citation(1, p, 100, 101, "x")], [p], question="Q?")
+    answer.conflicts = [Conflict(1, "2022-11-03", p.text, 100, 100 + len(p.text), ("0.75 pt",))]
+    turn = Turn(answer, SAMPLE)
+    assert "⇄ reports differ: \\[1\\] of 2022-11-03" in answer_markdown(turn, 0)
+    panel = evidence_panel([turn])
+    assert "Reports differ: [1] of 2022-11-03" in panel and "<b>again</b>" not in panel
+    assert "reports differ: [1] of 2022-11-03" in conversation_markdown([turn], datetime(2026, 1, 2))
+    plain = Answer("No conflict [1].", False, [Citation(1, p, 100, 101, "x")], [p])
+    assert "reports differ" not in answer_markdown(Turn(plain, SAMPLE), 0)
 
 
 # --- Chat -----------------------------------------------------------------------------------------------
