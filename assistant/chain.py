@@ -205,7 +205,9 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         answer.draft = draft
         answer.read = {e.n: e.text for e in reading.excerpts if e.n <= len(answer.passages)}
         t = time.perf_counter()
-        finish_answer(answer, draft, standalone, self.embeddings, closest=self.llm is not None)
+        finish_answer(
+            answer, draft, standalone, self.embeddings, closest=self.llm is not None, as_of=_as_of(request)
+        )
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began
         yield answer
@@ -380,6 +382,16 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         chosen = select_excerpts(question, passages, self.embeddings, budget_chars=self.excerpt_chars)
         self._excerpts_for = (key, chosen)
         return chosen
+
+
+def _as_of(request: AssistantInput) -> date | None:
+    """The moment the question is asked, from the request's ``as_of`` or its filter's (None: today)."""
+    if request.get("as_of") is not None:
+        return as_date(request["as_of"])
+    given = request.get("filter")
+    if isinstance(given, SearchFilter):
+        return given.as_of
+    return SearchFilter.from_where(given).as_of if given else None
 
 
 def _names(text: str) -> set[str]:

@@ -223,3 +223,19 @@ def test_yes_rests_on_each_part_in_its_own_outlet_and_before_on_the_dates(embedd
     assert yes.sentences[0].supported and not no.sentences[0].supported
     unrelated = passage(3, "CBSSports.com", "2023-11-19", "Golf", "The Masters drew a record crowd.")
     assert not verify_answer("Yes.", [sporting, unrelated], question, embeddings).sentences[0].supported
+
+
+def test_the_chain_verifies_as_of_the_questions_date(embeddings):
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.chain import Assistant
+
+    def saying(draft: str) -> Assistant:
+        model = GenericFakeChatModel(messages=iter([AIMessage(content=draft)]))
+        return Assistant(None, embeddings, None, model, excerpt_chars=0)  # type: ignore[arg-type]
+
+    answer = saying("By 75 basis points [1].").invoke(
+        {"question": FED_QUESTION, "passages": [FED_OLD, FED_NEW]}, as_of="2023-02-03"
+    )
+    assert answer.text.startswith("The latest report, on 1 February 2023") and answer.conflicts
