@@ -149,7 +149,15 @@ def summary(report: IngestReport, settings: Settings) -> str:
 @store_options
 @llm_options
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as one JSON object.")
-def ask(question: str, as_json: bool, **flags: Any) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: the answer with numbered footnotes (title, source, date, link, quoted span).",
+)
+def ask(question: str, as_json: bool, fmt: str, **flags: Any) -> None:
     """Answer QUESTION from the indexed articles, with [n] citations."""
     from assistant.factory import build_assistant
     from core.answer import Answer, Sources
@@ -159,7 +167,8 @@ def ask(question: str, as_json: bool, **flags: Any) -> None:
     assistant = build_assistant(settings)
     answer: Answer | None = None
     streamed = False
-    live = not as_json and sys.stdout.isatty()
+    as_json = as_json or fmt == "json"
+    live = fmt == "text" and not as_json and sys.stdout.isatty()
     for item in assistant.stream(question, filter=search_filter):
         if isinstance(item, Answer):
             answer = item
@@ -172,6 +181,11 @@ def ask(question: str, as_json: bool, **flags: Any) -> None:
     assert answer is not None
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if fmt == "markdown":
+        from app.export import answer_markdown
+
+        click.echo(answer_markdown(answer))
         return
     if streamed:
         click.echo("\n")
@@ -246,6 +260,49 @@ def ui(host: str, port: int, **flags: Any) -> None:
     from app.ui import auth_from_env, launch
 
     launch(make_settings(**flags), host=host, port=port, auth=auth_from_env(os.environ))
+
+
+@main.command()
+@store_options
+@llm_options
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback unless told)."
+)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--queue", default=8, show_default=True, type=click.IntRange(0), help="Answers that may wait.")
+@click.option("--cors-origin", "cors", multiple=True, help="Allow browsers from this origin (repeatable).")
+@click.option(
+    "--max-body-kb", default=1000, show_default=True, type=click.IntRange(1), help="Largest request."
+)
+def serve(host: str, port: int, queue: int, cors: tuple[str, ...], max_body_kb: int, **flags: Any) -> None:
+    """Serve the HTTP API: OpenAI-compatible /v1/chat/completions with cited answers, /v1/search, /v1/ask,
+    /v1/articles/ID, and the MCP server at /mcp (a bearer token from ASSISTANT_API_TOKEN, if set)."""
+    import uvicorn
+
+    from app.api import create_app
+    from app.workspace import Workspace
+
+    token = os.environ.get("ASSISTANT_API_TOKEN", "")
+    workspace = Workspace(make_settings(**flags))
+    backend = workspace.assistant().backend  # loads the models once, before the first request
+    app = create_app(
+        workspace, token=token, cors_origins=cors, max_body_bytes=max_body_kb * 1000, queue=queue, host=host
+    )
+    click.echo(f"Article Assistant API on http://{host}:{port}/v1 (answerer: {backend}; docs at /docs)")
+    if not token and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: {host} is reachable from other machines and ASSISTANT_API_TOKEN is not set.")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command()
+@store_options
+@llm_options
+def mcp(**flags: Any) -> None:
+    """Serve the MCP tools (search_articles, ask, get_article) over stdio, for Claude Desktop and other hosts."""
+    from app.mcp_server import run_stdio
+    from app.workspace import Workspace
+
+    run_stdio(lambda: Workspace(make_settings(**flags)))
 
 
 @main.command("eval")

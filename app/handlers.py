@@ -16,13 +16,14 @@ from typing import Any
 
 import gradio as gr
 
+from app.export import conversation_markdown, conversation_pdf
 from app.ui_render import (
     EMPTY_PANEL,
     Scope,
     Turn,
     chat_messages,
-    conversation_markdown,
     evidence_panel,
+    exchanges,
     md_text,
     parse_cite_target,
     passages_html,
@@ -158,11 +159,21 @@ class Handlers:
 
     def export(self, turns: list[Turn]) -> Any:
         """The conversation and its citations as a Markdown file to download."""
+        return self._export(turns, "md")
+
+    def export_pdf(self, turns: list[Turn]) -> Any:
+        """The conversation and its citations as a PDF to download."""
+        return self._export(turns, "pdf")
+
+    def _export(self, turns: list[Turn], kind: str) -> Any:
         if not turns:
             raise gr.Error("Nothing to export yet: ask a question first.")
         now = datetime.now()
-        path = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"conversation-{now:%Y%m%d-%H%M%S}.md"
-        path.write_text(conversation_markdown(turns, now), encoding="utf-8")
+        path = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"conversation-{now:%Y%m%d-%H%M%S}.{kind}"
+        if kind == "pdf":
+            path.write_bytes(conversation_pdf(exchanges(turns), now))
+        else:
+            path.write_text(conversation_markdown(exchanges(turns), now), encoding="utf-8")
         return gr.File(value=str(path), visible=True)
 
     # --- Collections and articles -------------------------------------------------------------------------

@@ -97,6 +97,7 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     with gr.Row():
                         clear = gr.Button("New chat", size="sm")
                         export = gr.Button("Export as Markdown", size="sm")
+                        export_pdf = gr.Button("Export as PDF", size="sm")
                     exported = gr.File(
                         label="Conversation with citations", visible=False, elem_id="aa-export"
                     )
@@ -145,6 +146,7 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
         for starts_over in (clear.click, chat.clear):  # the button, and the chat's own trash icon
             starts_over(h.new_chat, None, [chat, turns, panel, exported], **private)
         export.click(h.export, turns, exported, **private)
+        export_pdf.click(h.export_pdf, turns, exported, **private)
         collection.change(h.switch_collection, collection, [status, sources, articles], **private)
         add.click(
             h.upload,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date
 
+from app.export import Exchange
 from assistant.retrievers.filters import SearchFilter
 from core.answer import Answer, Citation, Conflict, Passage
 
@@ -286,32 +287,16 @@ def passages_html(passages: Sequence[Passage]) -> str:
     )
 
 
-def conversation_markdown(turns: Sequence[Turn], exported: datetime) -> str:
-    """The conversation as a Markdown document: each question, its answer, and its numbered sources."""
-
-    def text(value: str) -> str:  # the file may be opened in a viewer that renders HTML
-        return html.escape(value, quote=False)
-
-    lines = ["# Article Assistant conversation", "", f"Exported {exported:%Y-%m-%d %H:%M}.", ""]
-    for i, turn in enumerate(turns, 1):
+def exchanges(turns: Sequence[Turn]) -> list[Exchange]:
+    """The conversation as the exports take it: each answer with the collection and filters it was asked
+    under (an answer found nothing under its filters says so)."""
+    out = []
+    for turn in turns:
         a = turn.answer
-        lines += [f"## {i}. {text(a.question)}", ""]
-        notes = [f"collection `{turn.scope.collection}`", f"answerer {a.backend}"]
+        notes = [f"collection `{turn.scope.collection}`"]
         if turn.scope.narrowed:
             notes.append(f"only {turn.scope.describe()}")
-        if a.rewritten_question:
-            notes.append(f"searched for: {a.rewritten_question}")
-        if a.conflicts:
-            notes.append(f"reports differ: {conflict_note(a.conflicts)}")
-        lines += [f"*{text(' · '.join(notes))}*", ""]
-        lines += [text(f"{NOTHING_SELECTED}." if turn.found_nothing else a.text), ""]
-        if a.citations:
-            lines += ["Sources:", ""]
-        for c in a.citations:
-            p = c.passage
-            facts = ", ".join(x for x in (p.source, p.author, p.published) if x)
-            url = f" <{p.url}>" if _web(p.url) and not re.search(r"[\s<>]", p.url) else ""
-            lines.append(f"{c.n}. **{text(p.title)}**, {text(facts)}.{url}")
-            quote = " ".join((c.quote or p.text).split())
-            lines += [f"   > {text(quote)}", ""]
-    return "\n".join(lines).rstrip() + "\n"
+        if turn.found_nothing:
+            a = replace(a, text=f"{NOTHING_SELECTED}.", citations=[], sentences=[])
+        out.append(Exchange(a, tuple(notes)))
+    return out

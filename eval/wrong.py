@@ -33,8 +33,8 @@ STALE_AFTER = timedelta(days=14)
 
 def wrong_cause(gold: str, answer: dict[str, Any], as_of: date | None = None) -> str:
     """The cause (a key of ``CAUSES``) of a shown answer (``Answer.to_dict()``) that is not ``gold``."""
-    sentences = answer.get("sentences") or []
-    first = sentences[0] if sentences else {"text": "", "supported": False, "cites": []}
+    sentences: list[dict[str, Any]] = answer.get("sentences") or []
+    first: dict[str, Any] = sentences[0] if sentences else {"text": "", "supported": False, "cites": []}
     if gold.strip().lower() in ("yes", "no"):
         verdict = first["text"].strip().lower()[:3].rstrip(".")
         if is_verdict(first["text"]) and verdict != gold.strip().lower():

@@ -364,15 +364,15 @@ class _Checker:
             for n, source in enumerate(self.sources, start=1):
                 if source.passage.source != part.source or not words:
                     continue
-                span = self._best_span(source, words, [])
-                if span is not None:
-                    share = len(words & (span[3] | source.header)) / len(words)
+                found = self._best_span(source, words, [])
+                if found is not None:
+                    share = len(words & (found[3] | source.header)) / len(words)
                     if best is None or share > best[0]:
-                        best = (share, n, span[:2], span[2])
+                        best = (share, n, found[:2], found[2])
             if best is None:
                 return _Support(0.0, {}, False)  # no passage of that outlet: nothing to rest on
-            share, n, span, text = best
-            spans[n] = span
+            share, n, where, text = best
+            spans[n] = where
             shares.append(share)
             if share < PART_COVERAGE and not (
                 share >= PART_MIN_OVERLAP and self._similarity(part.text, text) >= PART_SIMILARITY

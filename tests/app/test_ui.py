@@ -16,6 +16,7 @@ import pytest
 from gradio_client import Client
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from app.export import conversation_markdown, conversation_pdf
 from app.handlers import Handlers, readable
 from app.ui import auth_from_env, build_ui, serve
 from app.ui_render import (
@@ -24,8 +25,8 @@ from app.ui_render import (
     Turn,
     answer_markdown,
     cite_link,
-    conversation_markdown,
     evidence_panel,
+    exchanges,
     md_text,
     parse_cite_target,
 )
@@ -92,18 +93,20 @@ def test_export_holds_each_question_its_answer_and_numbered_sources():
     )
     answer.rewritten_question = "Q? and <b>more</b>"
     scoped = Scope("sample", sources=("Src",))
-    out = conversation_markdown(
-        [Turn(answer, scoped), Turn(Answer("", True, question="R?"), scoped)], datetime(2026, 1, 2)
+    turns = [Turn(answer, scoped), Turn(Answer("", True, question="R?"), scoped)]
+    out = conversation_markdown(exchanges(turns), datetime(2026, 1, 2))
+    assert "## 1. Q?" in out and "The quay was renamed [^1-1]." in out
+    assert (
+        "[^1-1]: **Harbour notice**, Src, Ann Author, 2024-01-01. <https://example.test/a> "
+        "“The quay was renamed &lt;Saltreach Pier&gt;”" in out
     )
-    assert "## 1. Q?" in out and "The quay was renamed [1]." in out
-    assert "1. **Harbour notice**, Src, Ann Author, 2024-01-01. <https://example.test/a>" in out
-    assert "   > The quay was renamed &lt;Saltreach Pier&gt;\n" in out
     assert "searched for: Q? and &lt;b&gt;more&lt;/b&gt;*" in out  # escaped once
     assert (
-        "only source Src" in out
-        and f"## 2. R?\n\n*collection `sample` · answerer extractive · only source Src*\n\n{NOTHING_SELECTED}."
+        f"## 2. R?\n\n*collection `sample` · only source Src · answerer extractive*\n\n{NOTHING_SELECTED}."
         in out
     )
+    pdf = conversation_pdf(exchanges(turns), datetime(2026, 1, 2))
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
 
 
 def test_differing_reports_are_flagged_in_the_bubble_the_panel_and_the_export():
@@ -114,7 +117,9 @@ def test_differing_reports_are_flagged_in_the_bubble_the_panel_and_the_export():
     assert "⇄ reports differ: \\[1\\] of 2022-11-03" in answer_markdown(turn, 0)
     panel = evidence_panel([turn])
     assert "Reports differ: [1] of 2022-11-03" in panel and "<b>again</b>" not in panel
-    assert "reports differ: [1] of 2022-11-03" in conversation_markdown([turn], datetime(2026, 1, 2))
+    assert "Reports differ: [^1-1] of 2022-11-03" in conversation_markdown(
+        exchanges([turn]), datetime(2026, 1, 2)
+    )
     plain = Answer("No conflict [1].", False, [Citation(1, p, 100, 101, "x")], [p])
     assert "reports differ" not in answer_markdown(Turn(plain, SAMPLE), 0)
 
