@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.conftest import REPO
 
@@ -98,8 +99,14 @@ def test_an_example_then_a_follow_up_with_its_rewrite_then_filters_that_leave_no
         page.locator("#aa-export a[download$='.md']").click()
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert "## 1. Which organisation manages the Tamsin Plain camp?" in exported
-    assert "1. **Overcrowding and Water Shortages Strain Tamsin Plain Refugee Camp**" in exported
+    assert "[^1-1]: **Overcrowding and Water Shortages Strain Tamsin Plain Refugee Camp**" in exported
     assert "## 3. " in exported and "only since 2031-01-01" in exported
+    page.get_by_role("button", name="Export as PDF").click()
+    with page.expect_download() as download:
+        page.locator("#aa-export a[download$='.pdf']").click()
+    pdf = PdfReader(download.value.path())
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    assert "Which organisation manages the Tamsin Plain camp?" in text and "Tamsin Plain Refugee Camp" in text
     page.get_by_role("textbox", name="Since").fill("not a date")
     page.get_by_placeholder(ASK).fill("Who mediated the truce talks?")
     page.get_by_placeholder(ASK).press("Enter")
