@@ -251,7 +251,9 @@ class _Checker:
         answered by a sentence that adds one (the question's own names restated do not answer it)."""
         return not self.wanted or bool(requirements(claim, self.question, self.known))
 
-    def support(self, claim: str, cites: list[int]) -> _Support:
+    def support(self, claim: str, cites: list[int], *, lead: bool = True) -> _Support:
+        """Whether passages ``cites`` together state ``claim``. The answer (``lead``: the first sentence)
+        must state the question's constraints in its very spans; a fact after it, in its passages."""
         all_words = set(match_words(claim))
         if not all_words - self.given and not self.yes_no:
             return _Support(0.0, {}, False)  # the question restated: no answer to support
@@ -289,7 +291,8 @@ class _Checker:
                 offered |= span_forms | source.header
         coverage = len(words & covered) / len(words)
         keys_found = all(satisfied(r, offered) for r in needs)
-        bound = self._bound(offered, needs, claim)
+        context = offered if lead else set().union(*(_forms_of(self.sources[n - 1]) for n in spans))
+        bound = self._bound(context, needs, claim, lead)
         # A denial the passages do not make is a claim of its own: "were not rescued" is not in "were rescued".
         denial_found = not _negated(claim) or any(_negated(t) for t in best_text)
         supported = anchored and keys_found and bound and denial_found and coverage >= SUPPORT_THRESHOLD
@@ -305,7 +308,7 @@ class _Checker:
             score = min(score, SUPPORT_THRESHOLD - 0.01)
         return _Support(score, spans, supported, _negated(claim) or bool(_CONTRAST.search(claim)))
 
-    def _bound(self, offered: set[str], needs: list[frozenset[str]], claim: str) -> bool:
+    def _bound(self, offered: set[str], needs: list[frozenset[str]], claim: str, lead: bool = True) -> bool:
         """Whether the spans that state a claim's answer also state the question's constraints: at least
         ``BOUND_SHARE`` of its names, numbers and dates in them or their passages' title, source and date
         ("Google" in a passage about its October event does not answer a question about 16 November); and,
@@ -315,8 +318,8 @@ class _Checker:
             if held < BOUND_SHARE * len(self.constraints):
                 return False
         names = [r for r in needs if not any(_FIGURE.match(f) or f.startswith("pt:") for f in r)]
-        if len(self.parts) < 2 or not names or self.yes_no:
-            return True  # a yes/no question's parts are its verdict's business (premises)
+        if len(self.parts) < 2 or not names or self.yes_no or not lead:
+            return True  # a yes/no question's parts are its verdict's business (premises); a fact's, its own
         stated = [
             any(
                 all(satisfied(r, _forms_of(s)) for r in names)
@@ -491,9 +494,9 @@ def verify_answer(
         if lead and not checker.answers(text):  # the first sentence is the answer: it must give one
             checked.append((text, valid, _Support(0.0, {}, False)))
             continue
-        result = checker.support(text, valid)
+        result = checker.support(text, valid, lead=lead)
         if not result.supported and passages:
-            attributed = _attribute(checker, text, len(passages))
+            attributed = _attribute(checker, text, len(passages), lead)
             if attributed is not None:
                 numbers, result = attributed
                 if valid:  # a wrong citation corrected; attributing an uncited sentence is routine
@@ -560,16 +563,16 @@ def _verdict(
     return Sentence(text, tuple(valid), False, 0.0), {}
 
 
-def _attribute(checker: _Checker, claim: str, count: int) -> tuple[list[int], _Support] | None:
+def _attribute(checker: _Checker, claim: str, count: int, lead: bool) -> tuple[list[int], _Support] | None:
     """The passage, or failing that the two or three passages together (a comparison restated whole), that
     support ``claim``; None if none do."""
-    singles = {n: checker.support(claim, [n]) for n in range(1, count + 1)}
+    singles = {n: checker.support(claim, [n], lead=lead) for n in range(1, count + 1)}
     best = max(singles, key=lambda n: singles[n].score)
     if singles[best].supported:
         return [best], singles[best]
     ranked = sorted(singles, key=lambda n: -singles[n].score)[:3]
     for group in [*combinations(ranked, 2), tuple(ranked)] if len(ranked) > 1 else []:
-        together = checker.support(claim, sorted(group))
+        together = checker.support(claim, sorted(group), lead=lead)
         if together.supported:
             return sorted(together.spans), together
     return None

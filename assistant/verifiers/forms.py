@@ -24,6 +24,7 @@ _UNITS = {
     "ninth": 9, "tenth": 10, "once": 1, "twice": 2, "dozen": 12,
 }  # fmt: skip
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000}
+MIN_NAME_STEM = 5  # letters two forms of a name must share ("russia"/"russian")
 _NUMERIC = set(_MONTHS) | {str(v) for v in _UNITS.values()}  # canonical forms that are dates and numbers
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _POINTS = re.compile(
@@ -159,5 +160,15 @@ def requirements(
 
 def satisfied(requirement: frozenset[str], offered: set[str]) -> bool:
     """Whether a span offering ``offered`` (``forms``) states ``requirement``: one of its forms, a name's
-    words joined by "+" all present."""
-    return any(all(part in offered for part in option.split("+")) for option in requirement)
+    words joined by "+" all present. A name may be given in another form of the same word ("Tarsovan" by
+    "Tarsova", "Ukrainian" by "Ukraine"): the same first letters, all but the last three at most."""
+    return any(all(_offers(part, offered) for part in option.split("+")) for option in requirement)
+
+
+def _offers(part: str, offered: set[str]) -> bool:
+    if part in offered:
+        return True
+    if not part.isalpha() or len(part) < MIN_NAME_STEM + 1:
+        return False
+    stem = part[: max(MIN_NAME_STEM, len(part) - 3)]
+    return any(o.startswith(stem) and abs(len(o) - len(part)) <= 3 for o in offered if o[:1] == part[:1])
