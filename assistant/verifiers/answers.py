@@ -14,6 +14,7 @@ from assistant.verifiers.citations import is_verdict, render, strip_verdict, ver
 from assistant.verifiers.conflicts import citation_of, conflict_of, dated, earlier, find_conflicts, latest
 from assistant.verifiers.relevance import asks_yes_no
 from core.answer import NOT_IN_ARTICLES, Answer, Sentence
+from core.words import match_words
 
 # A report this many days newer than the one the answer came from makes it stale: the latest leads. Reports
 # of the same week are one story told twice; they are only noted.
@@ -52,9 +53,11 @@ def finish_answer(
         else None
     )
     if verified is not None and _answered(verified.sentences):
-        answer.text = verified.text
-        answer.sentences = verified.sentences
-        answer.citations = verified.citations
+        sentences = _short(verified.sentences, question)
+        cited = {n for sentence in sentences for n in sentence.cites}
+        answer.sentences = sentences
+        answer.text = render(sentences)
+        answer.citations = [c for c in verified.citations if c.n in cited]
         answer.warnings.extend(verified.warnings)
         _latest_first(answer, question, as_of)
         return
@@ -105,6 +108,15 @@ def _latest_first(answer: Answer, question: str, as_of: date | None) -> None:
     )
     answer.sentences = sentences
     answer.text = render(sentences)
+
+
+def _short(sentences: list[Sentence], question: str) -> list[Sentence]:
+    """The answer without the sentences after its first that only restate the question (they add no fact
+    and check nothing); a yes/no answer's sentences argue its verdict and all stay."""
+    if asks_yes_no(question):
+        return sentences
+    asked = set(match_words(question))
+    return [s for i, s in enumerate(sentences) if i == 0 or s.supported or set(match_words(s.text)) - asked]
 
 
 def _answered(sentences: list[Sentence]) -> bool:

@@ -239,3 +239,11 @@ def test_the_chain_verifies_as_of_the_questions_date(embeddings):
         {"question": FED_QUESTION, "passages": [FED_OLD, FED_NEW]}, as_of="2023-02-03"
     )
     assert answer.text.startswith("The latest report, on 1 February 2023") and answer.conflicts
+
+
+def test_a_sentence_after_the_answer_that_only_restates_the_question_is_left_out(embeddings):
+    question = "Which company is set to release new hardware starting November 16th?"
+    answer = Answer("", False, passages=[ENGADGET], question=question)
+    draft = "Valve [1]. The company is set to release new hardware starting November 16th."
+    finish_answer(answer, draft, question, embeddings)
+    assert [s.text for s in answer.sentences] == ["Valve (reported 9 November 2023)."]
