@@ -1,12 +1,12 @@
 """Time whole answers through the real chain on this CPU: time to first token and total seconds per answer,
 for each local model profile and passage count, with the process's peak memory.
 
-    python -m bench.answer_bench                                   # fast + default, 3 and 5 passages
-    python -m bench.answer_bench --profiles default --passages 5 --questions 8 --json results/answers.json
+    python -m bench.answer_bench                                   # fast + default, from 20 candidates
+    python -m bench.answer_bench --profiles default --candidates 5 20 --questions 8 --json results/answers.json
 
 The bundled sample corpus is indexed into a temp directory; the first N answerable sample questions are asked
-with exactly k passages (the relevance floor is off, so every answer reads k passages). Each profile runs in its
-own process, so its peak RSS is its own.
+with the model's excerpts chosen from k candidates (the relevance floor is off, so every question reaches the
+model). Each profile runs in its own process, so its peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from core.cpu import describe_cpu
 SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus"
 
 
-def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[str, Any]]:
+def run_profile(profile: str, candidates: list[int], questions: int) -> list[dict[str, Any]]:
     from assistant.factory import build_assistant, open_index
     from core.answer import Answer
     from core.settings import Settings
@@ -45,8 +45,8 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
         )
         index = open_index(base)
         index.ingest(load_articles([SAMPLE / "articles"]))
-        for k in passages:
-            assistant = build_assistant(base.with_overrides(k=k, fetch_k=max(k, 20)), index)
+        for k in candidates:
+            assistant = build_assistant(base.with_overrides(candidates=k, fetch_k=max(k, 30)), index)
             assistant.ask("Warm-up: which port is on strike?")  # load the model outside the timings
             for q in asked:
                 began = time.perf_counter()
@@ -62,7 +62,8 @@ def run_profile(profile: str, passages: list[int], questions: int) -> list[dict[
                 rows.append(
                     {
                         "profile": profile,
-                        "passages": len(answer.passages),
+                        "passages": k,
+                        "read": len(answer.passages),
                         "question": q["id"],
                         "ttft_s": round(first if first is not None else total, 3),
                         "total_s": round(total, 3),
@@ -89,14 +90,15 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         groups.setdefault((row["profile"], row["passages"]), []).append(row)
     table = []
-    for (profile, k), rows_k in sorted(groups.items()):
+    for (profile, k), rows_k in sorted(groups.items()):  # k: the candidates
         group = [r for r in rows_k if r["answerable"]]  # speed is measured on questions that get answers
         unanswerable = [r for r in rows_k if not r["answerable"]]
         totals = sorted(r["total_s"] for r in group)
         table.append(
             {
                 "profile": profile,
-                "passages": k,
+                "candidates": k,
+                "read_median": statistics.median(r.get("read", k) for r in group),
                 "answers": len(group),
                 "ttft_median_s": round(statistics.median(r["ttft_s"] for r in group), 1),
                 "total_median_s": round(statistics.median(totals), 1),
@@ -112,13 +114,14 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def markdown(table: list[dict[str, Any]]) -> str:
     head = (
-        "| model | passages | answers | first token (median s) | total (median s) | total (max s) "
-        "| expected answer found | unanswerable declined | unsupported sentences | peak RSS (MB) |"
+        "| model | candidates | passages read (median) | answers | first token (median s) | total (median s) "
+        "| total (max s) | expected answer found | unanswerable declined | unsupported sentences | peak RSS (MB) |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     for t in table:
         lines.append(
-            f"| {t['profile']} | {t['passages']} | {t['answers']} | {t['ttft_median_s']} | {t['total_median_s']} | "
+            f"| {t['profile']} | {t['candidates']} | {t['read_median']} | {t['answers']} | {t['ttft_median_s']} | "
+            f"{t['total_median_s']} | "
             f"{t['total_max_s']} | {t['exact_answer']} | {t['declined_unanswerable']} | "
             f"{t['unsupported_sentences']} | {t['peak_rss_mb']} |"
         )
@@ -128,7 +131,7 @@ def markdown(table: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", nargs="+", default=["fast", "default"])
-    parser.add_argument("--passages", nargs="+", type=int, default=[3, 5])
+    parser.add_argument("--candidates", nargs="+", type=int, default=[20], help="passages excerpts come from")
     parser.add_argument(
         "--questions",
         type=int,
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one profile in this process
     args = parser.parse_args(argv)
     if args.one:
-        json.dump(run_profile(args.one, args.passages, args.questions), sys.stdout)
+        json.dump(run_profile(args.one, args.candidates, args.questions), sys.stdout)
         return 0
     rows: list[dict[str, Any]] = []
     for profile in args.profiles:
@@ -151,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             profile,
             "--questions",
             str(args.questions),
-            "--passages",
-            *map(str, args.passages),
+            "--candidates",
+            *map(str, args.candidates),
         ]
         out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows.extend(json.loads(out))
