@@ -220,9 +220,9 @@ def select_excerpts(
 
     pending = [s for s in scored if s.score >= MIN_SHARE * best]
     firsts = [max((s for s in pending if s.n in group), key=value, default=None) for group in groups]
-    for s in firsts:
-        if s is not None:
-            _take_with_next(s, take, by_passage, with_next=False)
+    for first in firsts:
+        if first is not None:
+            _take_with_next(first, take, by_passage, with_next=False)
     tried: set[tuple[int, int]] = set()
     while True:
         left = [s for s in pending if (s.n, s.start) not in tried]
