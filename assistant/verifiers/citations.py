@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations, pairwise
 
 import numpy as np
@@ -77,6 +77,7 @@ ORDER_REACH = 40  # "before"/"after" within this many characters of the next out
 MAX_PREMISE_PASSAGES = 3  # a verdict cites at most this many premise spans
 ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that the passages must mention
 EVERY_PART = True  # a question naming several outlets: the answer in every one of theirs (else in one)
+WINDOW_SLACK = timedelta(days=7)  # a report this long before the period a question names may still be about it
 BOUND_SHARE = (
     0.5  # share of the question's names, numbers and dates a claim's spans must state with its answer
 )
@@ -244,6 +245,9 @@ class _Checker:
         # "this weekend" asked on 31 March 2023: an answer about 2024's event answers another question.
         window = resolve_dates(question, as_of) if question and as_of else None
         self.years = range(window.start.year, window.end.year + 1) if window else None
+        # ...and a report from long before "this week" tells of an earlier event: the answer's own reports
+        # must be from the period (Omicron's BA.5 in July 2022 does not answer which variant leads this week).
+        self.earliest = (window.start - WINDOW_SLACK).isoformat() if window else ""
         self.wanted = answer_type(question) if question and not self.yes_no else ""
 
     def answers(self, claim: str) -> bool:
@@ -264,7 +268,7 @@ class _Checker:
         ):
             return _Support(0.0, {}, False)  # a year outside the period the question names
         restated = all_words & self.given
-        sources = {n: self.sources[n - 1] for n in cites}
+        sources = {n: self.sources[n - 1] for n in cites if not self._before_period(n)}
         if not sources or not words:
             return _Support(0.0, {}, False)
         if self.on_topic is not None:
@@ -307,6 +311,11 @@ class _Checker:
         if not supported:
             score = min(score, SUPPORT_THRESHOLD - 0.01)
         return _Support(score, spans, supported, _negated(claim) or bool(_CONTRAST.search(claim)))
+
+    def _before_period(self, n: int) -> bool:
+        """Whether passage ``n`` was published well before the period the question names."""
+        published = self.sources[n - 1].passage.published[:10]
+        return bool(self.earliest and published and published < self.earliest)
 
     def _bound(self, offered: set[str], needs: list[frozenset[str]], claim: str, lead: bool = True) -> bool:
         """Whether the spans that state a claim's answer also state the question's constraints: at least

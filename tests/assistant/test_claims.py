@@ -207,6 +207,38 @@ def test_an_answer_about_another_years_event_does_not_answer_this_weekends(embed
     assert not fresh.declined
 
 
+def test_a_report_from_months_before_this_week_does_not_answer_it(embeddings):
+    # RealTime QA 20230106_5: "Omicron's BA.5 ... (reported 5 July 2022) [1]"; gold XBB.1.5, in a January report.
+    question = (
+        "Which Covid-19 variant of Omicron has become the most dominant in the US this week, causing the most "
+        "new coronavirus cases?"
+    )
+    july = passage(
+        1,
+        "cnn.com",
+        "2022-07-05",
+        "BA.5 is now the dominant coronavirus variant in the US",
+        "Omicron's BA.5 has become the most dominant Covid-19 variant in the US, causing the most new cases.",
+    )
+    january = passage(
+        2,
+        "cnn.com",
+        "2023-01-04",
+        "XBB.1.5 spreads fast",
+        "The Omicron subvariant XBB.1.5 has become the most dominant Covid-19 variant in the US, causing the "
+        "most new cases.",
+    )
+    stale = Answer("", False, passages=[july], question=question)
+    finish_answer(stale, "Omicron's BA.5 [1].", question, embeddings, as_of=date(2023, 1, 6))
+    assert stale.declined  # the July report is about July's leader
+    both = Answer("", False, passages=[july, january], question=question)
+    finish_answer(both, "XBB.1.5 [2].", question, embeddings, as_of=date(2023, 1, 6))
+    assert not both.declined and both.text.startswith("XBB.1.5 (reported 4 January 2023) [2]")
+    undated = Answer("", False, passages=[july], question=question)
+    finish_answer(undated, "Omicron's BA.5 [1].", question, embeddings)  # no date asked as of: no period
+    assert not undated.declined
+
+
 def test_yes_rests_on_each_part_in_its_own_outlet_and_before_on_the_dates(embeddings):
     sporting = passage(
         1, "Sporting News", "2023-11-29", "Injuries", "Tee Higgins is out with a hamstring injury."
