@@ -77,7 +77,7 @@ ORDER_REACH = 40  # "before"/"after" within this many characters of the next out
 MAX_PREMISE_PASSAGES = 3  # a verdict cites at most this many premise spans
 ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that the passages must mention
 EVERY_PART = True  # a question naming several outlets: the answer in every one of theirs (else in one)
-WINDOW_SLACK = timedelta(days=7)  # a report this long before the period a question names may still be about it
+WINDOW_SLACK = timedelta(days=7)  # a report this long before a period the question names may be about it
 BOUND_SHARE = (
     0.5  # share of the question's names, numbers and dates a claim's spans must state with its answer
 )
