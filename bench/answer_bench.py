@@ -69,6 +69,10 @@ def run_profile(profile: str, candidates: list[int], questions: int) -> list[dic
                         "total_s": round(total, 3),
                         "answerable": q["answerable"],
                         "correct": q["answerable"] and q["answer"].lower() in answer.text.lower(),
+                        "in_any_form": q["answerable"]
+                        and not answer.declined
+                        and in_any_form(q["answer"], answer),
+                        "answer": answer.text,
                         "unsupported_sentences": sum(not s.supported for s in answer.sentences),
                         "declined": answer.declined,
                         "supported": all(s.supported for s in answer.sentences),
@@ -83,6 +87,18 @@ def run_profile(profile: str, candidates: list[int], questions: int) -> list[dic
     for row in rows:
         row["peak_rss_mb"] = round(peak_mb)
     return rows
+
+
+def in_any_form(expected: str, answer: Any) -> bool:
+    """Whether the answer's first sentence states the expected answer's names and figures in any form ("38
+    vessels" for "38 container ships", "9 years" for "nine years"), as eval's "right in other words"."""
+    from assistant.verifiers.forms import forms, requirements, satisfied
+
+    first = answer.sentences[0].text if answer.sentences else answer.text
+    if expected.lower() in first.lower():
+        return True
+    wanted = requirements(expected, "", frozenset(w.lower().strip(".,") for w in expected.split()))
+    return bool(wanted) and all(satisfied(w, forms(first)) for w in wanted)
 
 
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -104,6 +120,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "total_median_s": round(statistics.median(totals), 1),
                 "total_max_s": round(totals[-1], 1),
                 "exact_answer": f"{sum(r['correct'] for r in group)}/{len(group)}",
+                "in_any_form": f"{sum(r.get('in_any_form', False) for r in group)}/{len(group)}",
                 "declined_unanswerable": f"{sum(r['declined'] for r in unanswerable)}/{len(unanswerable)}",
                 "unsupported_sentences": sum(r["unsupported_sentences"] for r in rows_k),
                 "peak_rss_mb": group[0]["peak_rss_mb"],
@@ -115,14 +132,15 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def markdown(table: list[dict[str, Any]]) -> str:
     head = (
         "| model | candidates | passages read (median) | answers | first token (median s) | total (median s) "
-        "| total (max s) | expected answer found | unanswerable declined | unsupported sentences | peak RSS (MB) |"
+        "| total (max s) | expected answer found | in the first sentence, any form | unanswerable declined "
+        "| unsupported sentences | peak RSS (MB) |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 12]
     for t in table:
         lines.append(
             f"| {t['profile']} | {t['candidates']} | {t['read_median']} | {t['answers']} | {t['ttft_median_s']} | "
             f"{t['total_median_s']} | "
-            f"{t['total_max_s']} | {t['exact_answer']} | {t['declined_unanswerable']} | "
+            f"{t['total_max_s']} | {t['exact_answer']} | {t.get('in_any_form', '–')} | {t['declined_unanswerable']} | "
             f"{t['unsupported_sentences']} | {t['peak_rss_mb']} |"
         )
     return "\n".join(lines)

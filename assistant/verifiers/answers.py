@@ -52,7 +52,7 @@ def finish_answer(
         if draft and not says_not_in_articles(draft)
         else None
     )
-    if verified is not None and _answered(verified.sentences):
+    if verified is not None and _answered(verified.sentences, question):
         sentences = _short(verified.sentences, question)
         cited = {n for sentence in sentences for n in sentence.cites}
         answer.sentences = sentences
@@ -119,11 +119,16 @@ def _short(sentences: list[Sentence], question: str) -> list[Sentence]:
     return [s for i, s in enumerate(sentences) if i == 0 or s.supported or set(match_words(s.text)) - asked]
 
 
-def _answered(sentences: list[Sentence]) -> bool:
-    """Whether the draft answers: a supported sentence, and, when it opens with a verdict, a supported
-    verdict ("Yes."/"No." is the answer; the facts after it do not stand for a verdict their passages do
-    not give)."""
-    if not any(s.supported for s in sentences):
+def _answered(sentences: list[Sentence], question: str = "") -> bool:
+    """Whether the draft answers: a supported sentence about the question (the first, or one that shares a
+    word with it: "the strike will last 72 hours" beside an unsupported answer on boiling eggs answers
+    nothing), and, when it opens with a verdict, a supported verdict ("Yes."/"No." is the answer; the facts
+    after it do not stand for a verdict their passages do not give)."""
+    asked = set(match_words(question))
+    if not any(
+        s.supported and (i == 0 or not asked or set(match_words(s.text)) & asked)
+        for i, s in enumerate(sentences)
+    ):
         return False
     return sentences[0].supported or not is_verdict(sentences[0].text)
 

@@ -60,6 +60,7 @@ QUESTION_FRAME = frozenset(
 )
 _CONTRAST = re.compile(r"\b(?:unlike|whereas|instead|different|differs?|contrast|inconsistent|but)\b", re.I)
 _FIGURE = re.compile(r"^\d[\d.,]*$")
+_DOUBLED_STOP = re.compile(r"(?<!\.)([.!?])\.$")
 _ISO_TIME = re.compile(r"(?<=\d{4}-\d\d-\d\d)T[\d:.]+(?:Z|[+-]\d\d:?\d\d)?")
 _ORDER = re.compile(r"\b(?:before|after|prior to|earlier than|later than|preceded|followed)\b", re.I)
 _MONTHS = "January February March April May June July August September October November December".split()
@@ -153,7 +154,9 @@ def split_cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     for span in split_sentences(answer):
         raw = answer[span.start : span.end]
         cites = [n for m in _CITE.finditer(raw) for n in parse_cites(m.group(1))]
-        text = " ".join(_CITE.sub("", raw).split()).replace(" .", ".").replace(" ,", ",")
+        text = " ".join(_CITE.sub("", raw).split())
+        text = text.replace(" .", ".").replace(" ,", ",").replace(" ?", "?").replace(" !", "!")
+        text = _DOUBLED_STOP.sub(r"\1", text)  # "left. [2]." came out as "left.."
         if _CITES_ONLY.match(text) and result:  # a lone "[2]." that the splitter cut off, or "[1] and [2]"
             result[-1][1].extend(cites)
             continue

@@ -57,3 +57,24 @@ def test_a_model_repeating_itself_is_stopped(embeddings):
     answer = assistant_saying(loop, embeddings).ask("Who won the vote?", passages=PASSAGES)
     assert answer.declined
     assert answer.draft.count("do not say") == 2  # stopped at the first repeat, not after 40
+
+
+def test_a_side_fact_off_the_question_does_not_carry_an_unsupported_answer(embeddings):
+    # The sample bench's "How long should I boil an egg?": an invented answer beside a true sentence
+    # about something else was shown, because one of its sentences was supported.
+    draft = "Boil the egg for about 7 minutes [1]. The strike ended on 4 May after 12 days [1]."
+    answer = assistant_saying(draft, embeddings).ask(
+        "How long should I boil an egg to get a runny yolk?", passages=PASSAGES
+    )
+    assert answer.declined
+    on_topic = assistant_saying(
+        "The raise was 9 percent [1]. The Kelso strike ended on 4 May after 12 days [1].", embeddings
+    ).ask("How long did the Kelso strike last?", passages=PASSAGES)
+    assert not on_topic.declined  # the second sentence answers it, though the first is wrong
+
+
+def test_a_citation_between_two_stops_leaves_one_and_the_date_before_it(embeddings):
+    answer = assistant_saying("Petrovia Energy bought the field. [2].", embeddings).ask(
+        "Who bought the Orlan gas field?", passages=PASSAGES
+    )
+    assert answer.text == "Petrovia Energy bought the field (reported 6 May 2024) [2]."

@@ -251,3 +251,11 @@ def test_a_capitalised_word_opening_a_sentence_is_not_a_name():
         "scott",
         "sheppard",
     }
+
+
+def test_a_citation_after_the_stop_and_before_another_leaves_one_stop():
+    assert split_cited_sentences("38 ships waited. [2]. Why? [3]. Wait... [1]") == [
+        ("38 ships waited.", [2]),
+        ("Why?", [3]),
+        ("Wait...", [1]),
+    ]
