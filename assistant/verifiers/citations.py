@@ -157,9 +157,10 @@ def split_cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
         text = " ".join(_CITE.sub("", raw).split())
         text = text.replace(" .", ".").replace(" ,", ",").replace(" ?", "?").replace(" !", "!")
         text = _DOUBLED_STOP.sub(r"\1", text)  # "left. [2]." came out as "left.."
-        if _CITES_ONLY.match(text) and result:  # a lone "[2]." that the splitter cut off, or "[1] and [2]"
-            result[-1][1].extend(cites)
-            continue
+        if _CITES_ONLY.match(text):  # a lone "[2]." that the splitter cut off, or "[1] and [2]"
+            if result:
+                result[-1][1].extend(cites)
+            continue  # nothing before it ("No. [1]." to a who question, its verdict dropped): no sentence
         if text:
             result.append((text, list(dict.fromkeys(cites))))
     return result

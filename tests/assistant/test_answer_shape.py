@@ -78,3 +78,11 @@ def test_a_citation_between_two_stops_leaves_one_and_the_date_before_it(embeddin
         "Who bought the Orlan gas field?", passages=PASSAGES
     )
     assert answer.text == "Petrovia Energy bought the field (reported 6 May 2024) [2]."
+
+
+def test_a_stray_verdict_with_only_a_citation_leaves_no_empty_sentence(embeddings):
+    # The sample's "How many lots of Valsorin did Meridane withdraw?": "No. [1]. The recall affected 27 ..."
+    answer = assistant_saying("No. [1]. Petrovia Energy bought the field [2].", embeddings).ask(
+        "Who bought the Orlan gas field?", passages=PASSAGES
+    )
+    assert answer.text.startswith("Petrovia Energy bought the field") and not answer.declined
