@@ -22,8 +22,8 @@ import assistant.generators.excerpts
 from assistant.factory import make_retriever, open_index
 from assistant.generators.excerpts import select_excerpts
 from assistant.generators.prompts import format_excerpt
+from assistant.ranking import ScoredSentence, score_sentences
 from assistant.retrievers.filters import SearchFilter
-from assistant.verifiers.relevance import ScoredSentence, score_sentences
 from core.answer import Passage
 from core.settings import settings_from_env
 from eval.datasets import load_dataset, select

@@ -26,7 +26,7 @@ import assistant.generators.excerpts as excerpts_module
 from assistant.chain import Assistant, AssistantInput
 from assistant.factory import build_assistant, open_index
 from assistant.generators.prompts import format_excerpt
-from assistant.verifiers.relevance import ScoredSentence, score_sentences
+from assistant.ranking import ScoredSentence, score_sentences
 from core.answer import Passage
 from core.cpu import describe_cpu
 from core.settings import settings_from_env

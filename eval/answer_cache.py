@@ -86,7 +86,7 @@ DRAFT_CODE = (
     "assistant.retrievers.parts",
     "core.sentences",
     "assistant.generators.prompts",
-    "assistant.verifiers.relevance",
+    "assistant.ranking",
     "assistant.generators.excerpts",
     "assistant.generators.extractive",
     "assistant.chain",

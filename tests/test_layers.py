@@ -71,3 +71,15 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from app.cli import main\n")
     assert "app.cli" in _imported(bad) and _rank("app.cli") == LAYERS.index("app")
+
+
+@pytest.mark.parametrize(("package", "other"), [("generators", "verifiers"), ("verifiers", "generators")])
+def test_generators_and_verifiers_do_not_import_each_other(package: str, other: str) -> None:
+    """Both rank sentences with ``assistant.ranking``; what writes an answer and what checks it stay apart."""
+    crossing = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in sorted((REPO / "assistant" / package).rglob("*.py"))
+        for name in sorted(_imported(path))
+        if name.startswith(f"assistant.{other}")
+    ]
+    assert not crossing, "\n".join(crossing)

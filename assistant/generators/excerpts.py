@@ -12,7 +12,7 @@ from datetime import date
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.verifiers.relevance import MONTH_NAMES, ScoredSentence, score_sentences
+from assistant.ranking import MONTH_NAMES, ScoredSentence, score_sentences
 from core.answer import Passage
 from core.words import content_words
 

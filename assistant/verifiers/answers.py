@@ -9,10 +9,9 @@ from datetime import date, timedelta
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.generators.extractive import extract_answer
+from assistant.ranking import asks_yes_no, best_sentences
 from assistant.verifiers.citations import is_verdict, render, strip_verdict, verify_answer
 from assistant.verifiers.conflicts import citation_of, conflict_of, dated, earlier, find_conflicts, latest
-from assistant.verifiers.relevance import asks_yes_no
 from core.answer import NOT_IN_ARTICLES, Answer, Sentence
 from core.words import match_words
 
@@ -67,7 +66,7 @@ def finish_answer(
         return
     if verified is not None:
         answer.warnings.append("The model's answer was not supported by the passages, so it is not shown.")
-    nearby = extract_answer(question, passages, embeddings, max_sentences=2)
+    nearby = best_sentences(question, passages, embeddings, max_sentences=2)
     if nearby:
         # The passages' own sentences, checked as quotes: they are not offered as the answer to the question.
         closest_text = verify_answer(nearby, passages, "", embeddings)

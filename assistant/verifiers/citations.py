@@ -29,10 +29,10 @@ from itertools import combinations, pairwise
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.ranking import answer_type, asks_yes_no
 from assistant.retrievers.dates import resolve_dates
 from assistant.retrievers.parts import question_parts
 from assistant.verifiers.forms import forms, known_names, requirements, satisfied
-from assistant.verifiers.relevance import answer_type, asks_yes_no
 from core.answer import Citation, Passage, Sentence
 from core.sentences import split_sentences
 from core.words import STOP, WORD, match_words, word_forms

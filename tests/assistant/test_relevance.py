@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verifiers.relevance import asks_yes_no, score_sentences
+from assistant.ranking import asks_yes_no, score_sentences
 from core.answer import Passage
 
 

@@ -1,5 +1,6 @@
-"""How well each sentence of the retrieved passages answers the question: the score that the extractive
-answerer ranks by and that picks the excerpts shown to the language model."""
+"""How well each sentence of the retrieved passages answers the question: the one ranking that the generators
+(the extractive answerer, the excerpts shown to the language model) and the verifiers (a declined answer's
+closest passages; what kind of thing a question asks for) share, so that neither imports the other."""
 
 from __future__ import annotations
 
@@ -171,3 +172,48 @@ def offers(sentence: str, kind: str, question: str) -> bool:
         return any(t.lower() in CALENDAR or re.fullmatch(r"(?:1[89]|20)\d\d", t) for t in new)
     # a name: a capitalised word that is not the sentence's first word nor a month or weekday
     return any(t[0].isupper() and t.lower() not in CALENDAR for t in new if t is not tokens[0])
+
+
+MIN_SENTENCE_SCORE = 0.35  # below this no sentence answers the question
+
+
+@dataclass(frozen=True)
+class Scored:
+    n: int  # passage number, 1-based
+    text: str
+    score: float
+
+
+def best_sentences(
+    question: str, passages: list[Passage], embeddings: Embeddings, max_sentences: int = 3
+) -> str:
+    """``"Sentence. [n] Sentence. [m]"`` from the passages, or ``""`` when no sentence answers the question.
+
+    Sentences are ranked by ``score_sentences``; the best one leads.
+    """
+    ranked = rank_sentences(question, passages, embeddings)
+    if not ranked or ranked[0].score < MIN_SENTENCE_SCORE:
+        return ""
+    best = ranked[0]
+    # More sentences from the best passage add detail; one from another passage must be nearly as good,
+    # or the answer drifts into a different story.
+    chosen = [
+        s
+        for s in ranked[:max_sentences]
+        if s.score >= max((0.7 if s.n == best.n else 0.8) * best.score, MIN_SENTENCE_SCORE)
+    ]
+    return " ".join(f"{_terminated(s.text)} [{s.n}]" for s in chosen)
+
+
+def rank_sentences(question: str, passages: list[Passage], embeddings: Embeddings) -> list[Scored]:
+    """The passages' sentences, best answer first, each text once (republished passages repeat sentences)."""
+    best: dict[str, Scored] = {}
+    for s in score_sentences(question, passages, embeddings):
+        if s.text not in best or s.score > best[s.text].score:
+            best[s.text] = Scored(s.n, s.text, s.score)
+    return sorted(best.values(), key=lambda s: -s.score)
+
+
+def _terminated(text: str) -> str:
+    text = text.strip()
+    return text if text[-1:] in ".!?\"”'’" else text + "."
