@@ -40,8 +40,7 @@ def wrong_cause(gold: str, answer: dict[str, Any], as_of: date | None = None) ->
         if is_verdict(first["text"]) and verdict != gold.strip().lower():
             return "wrong_verdict"
     lead = next((s["text"] for s in sentences if not is_verdict(s["text"])), "")
-    wanted = requirements(gold, "", frozenset(w.lower().strip(".,") for w in gold.split()))
-    if wanted and all(satisfied(w, forms(lead)) for w in wanted):
+    if states_in_other_words(gold, lead):
         return "right_in_other_words"
     passages = answer.get("passages") or []
     cited = {n for s in sentences for n in s.get("cites", [])}
@@ -59,6 +58,13 @@ def wrong_cause(gold: str, answer: dict[str, Any], as_of: date | None = None) ->
     if not first.get("supported", False):
         return "unsupported_claim"
     return "wrong_entity"
+
+
+def states_in_other_words(gold: str, text: str) -> bool:
+    """Whether ``text`` states every name and figure of ``gold`` in some form ("a quarter point" for "0.25
+    percentage point", "38 vessels" for "38 container ships", "9 years" for "nine years")."""
+    wanted = requirements(gold, "", frozenset(w.lower().strip(".,") for w in gold.split()))
+    return bool(wanted) and all(satisfied(w, forms(text)) for w in wanted)
 
 
 def wrong_table(causes: list[str]) -> list[tuple[str, str, int, float]]:

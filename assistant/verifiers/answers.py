@@ -118,7 +118,7 @@ def _short(sentences: list[Sentence], question: str) -> list[Sentence]:
     return [s for i, s in enumerate(sentences) if i == 0 or s.supported or set(match_words(s.text)) - asked]
 
 
-def _answered(sentences: list[Sentence], question: str = "") -> bool:
+def _answered(sentences: list[Sentence], question: str) -> bool:
     """Whether the draft answers: a supported sentence about the question (the first, or one that shares a
     word with it: "the strike will last 72 hours" beside an unsupported answer on boiling eggs answers
     nothing), and, when it opens with a verdict, a supported verdict ("Yes."/"No." is the answer; the facts
