@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.retrievers.filters import SearchFilter, as_date
 from core.errors import QuestionError
+from core.filters import SearchFilter, as_date
 
 MODEL_PREFIX = "articles:"  # a model per collection: "articles:sample"
 MAX_QUESTION_CHARS = 4000

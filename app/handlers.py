@@ -33,6 +33,7 @@ from app.workspace import Workspace
 from core.answer import Answer, Passage, Sources
 from core.article import Article, LoadError, Skipped
 from core.errors import AssistantError, QuestionError
+from core.filters import SearchFilter
 from ingest.load import SUPPORTED_SUFFIXES, load_articles
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,14 @@ def parse_scope(collection: str, sources: Sequence[str] | str | None, since: str
     """The filters as typed in the UI (or passed to the API: sources comma-separated) as a ``Scope``."""
     if isinstance(sources, str):
         sources = sources.split(",")
-    scope = Scope(
+    return Scope(  # an empty date range is refused here, before anything is asked
         collection=collection or "",
-        sources=tuple(s.strip() for s in sources or () if s.strip()),
-        since=_parse_day("Since", since),
-        until=_parse_day("Until", until),
+        filter=SearchFilter(
+            sources=tuple(s.strip() for s in sources or () if s.strip()),
+            since=_parse_day("Since", since),
+            until=_parse_day("Until", until),
+        ),
     )
-    _ = scope.filter  # an empty date range is refused here, before anything is asked
-    return scope
 
 
 def _parse_day(label: str, value: str | None) -> date | None:

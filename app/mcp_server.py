@@ -20,8 +20,8 @@ from mcp.types import ToolAnnotations
 from app.gate import Held
 from app.workspace import Workspace
 from assistant.chain import AssistantInput
-from assistant.retrievers.filters import SearchFilter, as_date
 from core.answer import Answer
+from core.filters import SearchFilter, as_date
 
 READ_ONLY = ToolAnnotations(
     readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False

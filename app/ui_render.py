@@ -9,12 +9,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
 
 from app.export import Exchange
-from assistant.retrievers.filters import SearchFilter
 from core.answer import Answer, Citation, Conflict, Passage
+from core.filters import SearchFilter
 
 CITE_PREFIX = "aa-cite-"  # a citation link's target: #aa-cite-<turn>-<n>
 NOTHING_SELECTED = "Nothing in the selected articles answers this question. Widen the filters"
@@ -77,26 +76,22 @@ CSS = """
 
 @dataclass(frozen=True)
 class Scope:
-    """What retrieval may use for one question: a collection, and optionally sources and a date range."""
+    """What retrieval may use for one question: a collection, and the filter the analyst set (sources and a
+    date range)."""
 
     collection: str
-    sources: tuple[str, ...] = ()
-    since: date | None = None
-    until: date | None = None
+    filter: SearchFilter = field(default_factory=SearchFilter)
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.sources or self.since or self.until)
-
-    @property
-    def filter(self) -> SearchFilter:
-        return SearchFilter(sources=self.sources, since=self.since, until=self.until)
+        return not self.filter.empty
 
     def describe(self) -> str:
         """The filters in words: "source Reuters, AP · since 2024-01-01"."""
-        parts = [f"source {', '.join(self.sources)}"] if self.sources else []
+        f = self.filter
+        parts = [f"source {', '.join(f.sources)}"] if f.sources else []
         parts += [
-            f"{word} {day.isoformat()}" for word, day in (("since", self.since), ("until", self.until)) if day
+            f"{word} {day.isoformat()}" for word, day in (("since", f.since), ("until", f.until)) if day
         ]
         return " · ".join(parts)
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from assistant.chain import Assistant
-from assistant.factory import Index, build_assistant, list_collections, open_index
+from assistant.factory import build_assistant
 from core.article import Article, LoadError, Skipped
 from core.settings import Settings
+from ingest.collection import Index, list_collections, open_index
 from ingest.index import IngestReport
 
 MAX_UPLOAD_MB = 20  # per file; Gradio refuses bigger uploads before they reach a handler

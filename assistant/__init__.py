@@ -25,8 +25,8 @@ _EXPORTS = {
     "AssistantError": "core.errors",
     "build_assistant": "assistant.factory",
     "build_retriever": "assistant.factory",
-    "open_index": "assistant.factory",
-    "SearchFilter": "assistant.retrievers.filters",
+    "open_index": "ingest.collection",
+    "SearchFilter": "core.filters",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any, TypedDict
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.generators.excerpts import (
@@ -30,14 +31,13 @@ from assistant.generators.prompts import (
     parse_choice,
 )
 from assistant.generators.tokens import count_tokens
-from assistant.retrievers.filters import SearchFilter, as_date
-from assistant.retrievers.hybrid import PassageRetriever, to_passage
+from assistant.retrievers.hybrid import PassageRetriever
 from assistant.retrievers.parts import question_parts
-from assistant.verifiers.answers import finish_answer
+from assistant.verifiers.answers import verdict
 from core.answer import Answer, Passage, Sources
 from core.errors import LLMError, QuestionError
+from core.filters import SearchFilter, matching
 from store.articles import ArticleStore
-from store.mirror import matching
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 _FOLLOW_UP = re.compile(
@@ -45,6 +45,16 @@ _FOLLOW_UP = re.compile(
     r"these|there|then)\b",
     re.I,
 )
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the model is given: its messages, the passages whose excerpts fit its context window (numbered
+    as the answer cites them), and a note for the analyst when some did not fit."""
+
+    messages: list[BaseMessage]
+    passages: list[Passage]
+    notes: tuple[str, ...] = ()
 
 
 class AssistantInput(TypedDict, total=False):
@@ -164,11 +174,14 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
 
         t = time.perf_counter()
         given = request.get("passages")
+        search_filter = SearchFilter.parse(request.get("filter"), request.get("as_of"))
         if given is not None:
             reading = self.read(standalone, list(given))
             timings["retrieve"] = time.perf_counter() - t
         else:
-            candidates, groups = self.retrieve(standalone, request, config)
+            candidates, groups = self.retrieve(
+                standalone, search_filter, request.get("k"), request.get("min_relevance"), config
+            )
             timings["retrieve"] = time.perf_counter() - t
             t = time.perf_counter()
             reading = self.read(standalone, candidates, groups)
@@ -176,71 +189,76 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         passages = reading.passages
         yield Sources(tuple(passages))
 
-        answer = Answer(
-            text="",
-            declined=False,
-            passages=passages,
-            question=question,
-            rewritten_question=standalone if standalone != question else None,
-            backend=self.backend,
-            timings=timings,
-        )
         t = time.perf_counter()
-        if not passages:
-            draft = ""
-        elif self.llm is None:
+        notes: tuple[str, ...] = ()
+        draft = ""
+        if passages and self.llm is None:
             draft = extract_answer(standalone, passages, self.embeddings)
             if draft:
                 timings["first_token"] = time.perf_counter() - began
                 yield draft
-        else:
-            draft = ""
-            for token in self._generate(standalone, reading, answer, config):
+        elif passages:
+            prompt = self._prompt(standalone, reading)
+            passages, notes = prompt.passages, prompt.notes
+            for token in self._generate(prompt.messages, timings, config):
                 if not draft:
                     timings["first_token"] = time.perf_counter() - began
                 draft += token
                 yield token
         timings["generate"] = time.perf_counter() - t
 
-        answer.draft = draft
-        answer.read = {e.n: e.text for e in reading.excerpts if e.n <= len(answer.passages)}
         t = time.perf_counter()
-        finish_answer(
-            answer, draft, standalone, self.embeddings, closest=self.llm is not None, as_of=_as_of(request)
+        checked = verdict(
+            draft,
+            standalone,
+            passages,
+            self.embeddings,
+            closest=self.llm is not None,
+            as_of=search_filter.as_of,
         )
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began
-        yield answer
+        yield Answer.of(
+            checked,
+            passages=passages,
+            question=question,
+            rewritten_question=standalone if standalone != question else None,
+            backend=self.backend,
+            timings=timings,
+            warnings=notes,
+            draft=draft,
+            read={e.n: e.text for e in reading.excerpts if e.n <= len(passages)},
+        )
 
     def retrieve(
-        self, question: str, request: AssistantInput, config: RunnableConfig
+        self,
+        question: str,
+        filter: SearchFilter | None = None,
+        k: int | None = None,
+        min_relevance: float | None = None,
+        config: RunnableConfig | None = None,
     ) -> tuple[list[Passage], list[set[int]]]:
         """The candidates the model's excerpts are chosen from: the best ``candidates`` passages for the
         question, then, for a question that asks about several sources, the best few in each source's own
         articles (``retrievers.parts``). Also the candidate numbers (1-based) each part found."""
-        search: dict[str, Any] = {key: request[key] for key in _SEARCH_KEYS if key in request}  # type: ignore[literal-required]
+        base = filter or SearchFilter()
         excerpted = self.excerpt_chars > 0
-        search["k"] = search.get("k") or (self.candidates if excerpted else self.k)
-        candidates = [to_passage(d) for d in self.retriever.invoke(question, config, **search)]
+        k = k or (self.candidates if excerpted else self.k)
+        candidates = self.retriever.search(question, k, base, min_relevance, config)
         parts = (
             question_parts(question, self.retriever.known_sources()) if excerpted and self.split_parts else []
         )
         if not parts or not candidates:
             return candidates, []
-        base = search.get("filter")
-        base = base if isinstance(base, SearchFilter) else SearchFilter.from_where(base)
-        if search.get("as_of") is not None:
-            base = replace(base, as_of=as_date(search["as_of"]))
         groups: list[set[int]] = []
         for part in parts:
             if base.sources and part.source not in matching([part.source], base.sources):
                 continue  # the analyst's filter leaves this source out
-            part_filter = replace(base, sources=(part.source,))
-            found = self.retriever.invoke(
-                part.text, config, k=PART_K, filter=part_filter, min_relevance=search.get("min_relevance")
+            found = self.retriever.search(
+                part.text, PART_K, replace(base, sources=(part.source,)), min_relevance, config
             )
             group = set()
-            for passage in map(to_passage, found):
+            for passage in found:
                 known = next((i for i, c in enumerate(candidates) if c.chunk_id == passage.chunk_id), None)
                 if known is None:
                     candidates.append(passage)
@@ -332,10 +350,8 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         keeps_thread = _names(rewritten) & _names(" ".join(history[-1]))
         return rewritten if rewritten and rewritten.lower() not in earlier and keeps_thread else fallback
 
-    def _generate(
-        self, question: str, reading: Reading, answer: Answer, config: RunnableConfig
-    ) -> Iterator[str]:
-        assert self.llm is not None
+    def _prompt(self, question: str, reading: Reading) -> Prompt:
+        """The model's messages, and the passages that fit its context window (numbering kept)."""
         excerpts = reading.excerpts
         messages, kept = build_messages(
             question,
@@ -344,21 +360,29 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
             answer_tokens=self.max_tokens,
             count_tokens=partial(count_tokens, self.llm),
         )
-        if kept < len(excerpts):
-            answer.warnings.append(
-                f"Only {kept} of {len(excerpts)} passages fit in the model's context window."
-            )
-            del answer.passages[excerpts[kept - 1].n if kept else 0 :]  # keeps the numbering
+        if kept == len(excerpts):
+            return Prompt(messages, reading.passages)
+        return Prompt(
+            messages,
+            reading.passages[: excerpts[kept - 1].n if kept else 0],
+            (f"Only {kept} of {len(excerpts)} passages fit in the model's context window.",),
+        )
+
+    def _generate(
+        self, messages: list[BaseMessage], timings: dict[str, float], config: RunnableConfig
+    ) -> Iterator[str]:
+        """The model's answer as it is written; its token counts go into ``timings``."""
+        assert self.llm is not None
         written = ""
         try:
             for chunk in self.llm.stream(messages, config, stream_usage=True):
                 usage = getattr(chunk, "usage_metadata", None)
                 if usage:
-                    answer.timings["prompt_tokens"] = float(usage.get("input_tokens", 0))
-                    answer.timings["cached_tokens"] = float(
+                    timings["prompt_tokens"] = float(usage.get("input_tokens", 0))
+                    timings["cached_tokens"] = float(
                         (usage.get("input_token_details") or {}).get("cache_read", 0)
                     )
-                    answer.timings["answer_tokens"] = float(usage.get("output_tokens", 0))
+                    timings["answer_tokens"] = float(usage.get("output_tokens", 0))
                 if isinstance(chunk.content, str) and chunk.content:
                     written += chunk.content
                     yield chunk.content
@@ -382,16 +406,6 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         chosen = select_excerpts(question, passages, self.embeddings, budget_chars=self.excerpt_chars)
         self._excerpts_for = (key, chosen)
         return chosen
-
-
-def _as_of(request: AssistantInput) -> date | None:
-    """The moment the question is asked, from the request's ``as_of`` or its filter's (None: today)."""
-    if request.get("as_of") is not None:
-        return as_date(request["as_of"])
-    given = request.get("filter")
-    if isinstance(given, SearchFilter):
-        return given.as_of
-    return SearchFilter.from_where(given).as_of if given else None
 
 
 def _names(text: str) -> set[str]:

@@ -29,9 +29,10 @@ SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus"
 
 
 def run_profile(profile: str, candidates: list[int], questions: int) -> list[dict[str, Any]]:
-    from assistant.factory import build_assistant, open_index
+    from assistant.factory import build_assistant
     from core.answer import Answer
     from core.settings import Settings
+    from ingest.collection import open_index
     from ingest.load import load_articles
 
     asked = [

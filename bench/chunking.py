@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     embedder = None
     if args.dense:
-        from assistant.models.embeddings import LocalEmbeddings
+        from models.embeddings import LocalEmbeddings
 
         embedder = LocalEmbeddings("minilm")
     rows = []

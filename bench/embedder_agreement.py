@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.models.embeddings import LocalEmbeddings
 from bench.ingest_bench import percentiles
 from core.cpu import describe_cpu, native_bf16
 from core.settings import Settings
+from models.embeddings import LocalEmbeddings
 
 
 def main() -> None:

@@ -19,16 +19,17 @@ from pathlib import Path
 from tqdm import tqdm
 
 import assistant.generators.excerpts
-from assistant.factory import make_retriever, open_index
+from assistant.factory import build_retriever
 from assistant.generators.excerpts import select_excerpts
 from assistant.generators.prompts import format_excerpt
 from assistant.ranking import ScoredSentence, score_sentences
-from assistant.retrievers.filters import SearchFilter
 from core.answer import Passage
+from core.filters import SearchFilter
 from core.settings import settings_from_env
 from eval.datasets import load_dataset, select
 from eval.metrics import contains_answer
 from eval.run import collection_name
+from ingest.collection import open_index
 
 _scored: dict[tuple[str, tuple[str, ...]], list[ScoredSentence]] = {}
 
@@ -57,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_env(data_dir=args.data_dir, k=args.k, min_relevance=0.0)
     settings = settings.with_overrides(collection=collection_name("realtimeqa", settings))
     index = open_index(settings)
-    if not index.collection.count():
+    if not index.chunks.count():
         parser.error(
             f"no index in {args.data_dir}: run `assistant eval realtimeqa {args.path} --no-answers` first"
         )
-    retriever = make_retriever(settings, index)
+    retriever = build_retriever(settings, index)
     questions = select(dataset.questions, args.limit, args.seed)
     found = {b: 0 for b in args.budgets}
     chars: dict[int, list[int]] = {b: [] for b in args.budgets}

@@ -7,13 +7,14 @@ re-ingest, then retrieval latency at the corpus's size and at ~300k chunks, embe
 Each ingest runs in a process of its own, so its peak RSS is its own; model loading is not timed.
 - naive: recursive splitter 1000/100, sentence-transformers MiniLM in float32 with batch 32 as LangChain's
   ``HuggingFaceEmbeddings`` runs it (that package would downgrade huggingface_hub here, so an equivalent
-  three-line class stands in for it), ``Chroma.from_documents`` into an embedded store.
+  three-line class stands in for it), LangChain's ``Chroma.add_documents`` into an embedded store.
 - ours: ``assistant ingest``'s code path (``Index.ingest``), with the same chunk size (1000 characters,
   sentence-aligned), in float32, in int8, and with the "auto" precision (bfloat16 where the CPU has it,
   else int8: the int8 arm is what an AVX2-only CPU's default runs).
 - reingest: ours again over the unchanged corpus.
-- latency: ``PassageRetriever.search`` with the product's defaults and each question's as-of date, and a raw
-  Chroma HNSW query, over the corpus and over a synthetic replication of it (vectors jittered by 1%).
+- latency: ``PassageRetriever.search`` with the product's defaults and each question's as-of date, and an
+  unfiltered dense search of the chunk index (Chroma's HNSW), over the corpus and over a synthetic
+  replication of it (``replicate``: vectors jittered by 1%).
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def corpus(args: argparse.Namespace) -> Iterator[Any]:
 def run_arm(arm: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if arm == "naive":
         return naive(args, work)
-    from assistant.factory import open_index
     from core.settings import Settings
+    from ingest.collection import open_index
 
     precision = {"ours-fp32": "fp32", "ours-int8": "int8"}.get(arm, "auto")
     folder = work / (arm if arm in ("ours-fp32", "ours-int8") else "ours")
@@ -151,15 +152,14 @@ def progress(report: Any) -> None:
 
 
 def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    import chromadb
-    from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
     from sentence_transformers import SentenceTransformer
 
-    from assistant.models.catalog import embedding_model_path
     from core.article import Article
+    from models.catalog import embedding_model_path
+    from store.vectorstore import PlainChroma
 
     class HuggingFaceEmbeddings(Embeddings):  # langchain_huggingface's defaults: float32, batch 32
         def __init__(self) -> None:
@@ -183,8 +183,7 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             characters += len(item.text)
             meta = {"title": item.title, "source": item.source, "url": item.url, "published": item.published}
             docs.extend(splitter.create_documents([item.text], [meta]))
-    client = chromadb.PersistentClient(path=str(work / "naive"))
-    Chroma.from_documents(docs, embeddings, client=client, collection_name="naive")
+    PlainChroma(work / "naive", "naive", embeddings).add_documents(docs)
     seconds = time.perf_counter() - began
     return {
         "arm": "naive",
@@ -202,8 +201,8 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def run_latency(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from assistant.factory import open_index
     from core.settings import Settings
+    from ingest.collection import open_index
 
     base = Settings(data_dir=work / "ours", collection="rtqa", chunk_size=CHUNK, llm="extractive")
     source = open_index(base)
@@ -250,34 +249,30 @@ def rtqa_questions(args: argparse.Namespace) -> list[Any]:
 
 
 def replicate(source: Any, target: Any, copies: int) -> None:
-    """``copies`` of ``source``'s chunks and articles in ``target``, ids suffixed, vectors jittered by 1%."""
+    """``copies`` of ``source``'s chunks and articles in the ``Index`` ``target``, ids suffixed, vectors
+    jittered by 1%. Resumes: chunks already copied by an interrupted run are kept."""
     import numpy as np
 
     if target.articles.counts()[0] == source.articles.counts()[0] * copies:
         return
     rng = np.random.default_rng(0)
-    page = 2000
-    total = source.collection.count()
-    done = target.collection.count() == total * copies  # chunks copied by an earlier, interrupted run
-    for offset in range(0, 0 if done else total, page):
-        got = source.collection.get(
-            include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
-        )
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+    total = source.chunks.count()
+    done = target.chunks.count() == total * copies  # chunks copied by an earlier, interrupted run
+    copied = 0
+    for page in [] if done else source.chunks.pages(2000):
+        vectors = np.stack([c.vector for c in page])
         for k in range(copies):
             suffix = f"~{k}" if copies > 1 else ""
             moved = vectors + rng.normal(0, 0.01 if copies > 1 else 0, vectors.shape).astype(np.float32)
             moved /= np.linalg.norm(moved, axis=1, keepdims=True)
-            target.collection.upsert(
-                ids=[i + suffix for i in got["ids"]],
-                embeddings=moved,
-                documents=got["documents"],
-                metadatas=[{**m, "article_id": f"{m['article_id']}{suffix}"} for m in got["metadatas"]],
+            target.chunks.upsert(
+                [c.id + suffix for c in page],
+                moved,
+                [c.text for c in page],
+                [{**c.meta, "article_id": f"{c.meta['article_id']}{suffix}"} for c in page],
             )
-        if offset % (page * 20) == 0:
-            print(
-                f"  copied {min(offset + page, total)}/{total} chunks x{copies}", file=sys.stderr, flush=True
-            )
+        copied += len(page)
+        print(f"  copied {copied}/{total} chunks x{copies}", file=sys.stderr, flush=True)
     articles = list(source.articles.all())
     counts = {s.id: s.chunks for s in source.articles.list()}
     for k in range(copies):
@@ -288,14 +283,15 @@ def replicate(source: Any, target: Any, copies: int) -> None:
 def measure(settings: Any, questions: list[Any]) -> dict[str, Any]:
     import numpy as np
 
-    from assistant.factory import make_retriever, open_index
-    from assistant.retrievers.filters import SearchFilter
+    from assistant.factory import build_retriever
+    from core.filters import SearchFilter
+    from ingest.collection import open_index
 
     index = open_index(settings)
     began = time.perf_counter()
-    _ = index.mirror
+    _ = index.chunks.mirror
     lexical_s = time.perf_counter() - began
-    retriever = make_retriever(settings, index)
+    retriever = build_retriever(settings, index)
     full: list[float] = []
     raw: list[float] = []
     embed: list[float] = []
@@ -307,10 +303,10 @@ def measure(settings: Any, questions: list[Any]) -> dict[str, Any]:
         vector = np.asarray(index.embeddings.embed_query(q.question), dtype=np.float32)
         embed.append(time.perf_counter() - t)
         t = time.perf_counter()
-        index.collection.query(query_embeddings=vector[None, :], n_results=30, include=["metadatas"])
+        index.chunks.dense(vector, 30, SearchFilter())
         raw.append(time.perf_counter() - t)
     return {
-        "chunks": index.collection.count(),
+        "chunks": index.chunks.count(),
         "bm25_build_or_load_s": lexical_s,
         "retrieval_ms": percentiles(full),
         "embed_query_ms": percentiles(embed),

@@ -1,7 +1,7 @@
 """Draw (question, claim, passages) pairs from the committed full runs' drafts for hand labelling: the pairs on
 which the verifier's false accepts and false refusals are measured (``bench.verifier_labels``).
 
-    python -m bench.label_pairs ../shared/data --out benchmarks/verifier-labels/candidates.jsonl
+    python -m bench.label_pairs ../shared/data --out bench/results/verifier-labels/candidates.jsonl
 
 Three kinds, each from real drafts of the committed answer caches (MultiHop-RAG with retrieval and from gold
 evidence, RealTime QA): ``wrong_entity`` (a who/which/what answer that does not hold the gold answer: often the
@@ -28,9 +28,9 @@ from assistant.verifiers.citations import is_verdict, split_cited_sentences
 from eval.metrics import contains_answer
 
 CACHES = {
-    "multihop": "benchmarks/answers/multihop/default-local-default-18c190abf05f.jsonl",
-    "multihop-gold": "benchmarks/answers/multihop/gold-evidence-local-default-becdd0ccc769.jsonl",
-    "realtimeqa": "benchmarks/answers/realtimeqa/default-local-default-1ed27799eb2f.jsonl",
+    "multihop": "bench/results/answers/multihop/default-local-default-18c190abf05f.jsonl",
+    "multihop-gold": "bench/results/answers/multihop/gold-evidence-local-default-becdd0ccc769.jsonl",
+    "realtimeqa": "bench/results/answers/realtimeqa/default-local-default-1ed27799eb2f.jsonl",
 }
 QUOTAS = {  # (kind, set) -> pairs
     ("wrong_entity", "tune"): 20,

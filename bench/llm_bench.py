@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from assistant.generators.llama_server import default_threads, start_llama_server
-from assistant.models.catalog import GGUF_MODELS, gguf_path
 from core.cpu import describe_cpu
+from models.catalog import GGUF_MODELS, gguf_path
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "sample_corpus" / "articles"
 SYSTEM = (

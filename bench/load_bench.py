@@ -1,7 +1,7 @@
 """The HTTP API under load, on loopback and bounded in time: concurrent clients mixing search, ask and streamed
 chat against ``assistant serve`` in its own process, for each answerer.
 
-    python -m bench.load_bench --answerers extractive local --clients 32 --seconds 120 --out benchmarks/load
+    python -m bench.load_bench --answerers extractive local --clients 32 --seconds 120 --out bench/results/load
 
 Counts every response by status (a 5xx is a failure; a 429 is the queue bound doing its job), checks that
 every accepted answer arrived whole (a streamed one ends with its verified answer and ``[DONE]``), and times

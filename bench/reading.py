@@ -2,7 +2,7 @@
 the excerpts, and the share of MultiHop-RAG queries all of whose evidence articles are (each under the same
 character budget). The cheap half of choosing how excerpts are picked; answer quality is the other half.
 
-    python -m bench.reading ../shared/data --out benchmarks/reading
+    python -m bench.reading ../shared/data --out bench/results/reading
 
 Arms: ``top5`` (excerpts chosen from the retriever's top 5, as before issue 21), ``top20`` (from the top 20
 candidates), ``top20+parts`` (the product: also the best passages in each source a question names, each part
@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 import assistant.generators.excerpts as excerpts_module
 from assistant.chain import Assistant, AssistantInput
-from assistant.factory import build_assistant, open_index
+from assistant.factory import build_assistant
 from assistant.generators.prompts import format_excerpt
 from assistant.ranking import ScoredSentence, score_sentences
 from core.answer import Passage
@@ -34,6 +34,7 @@ from eval.datasets import EvalQuestion, load_dataset, select
 from eval.metrics import contains_answer
 from eval.presets import PRESETS, question_filter
 from eval.run import collection_name
+from ingest.collection import open_index
 
 ARMS = {  # name -> (candidates, parts, rank penalty, constraint weight); None: the product's
     "top5": (5, False, None, None),
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from_env(data_dir=args.data_dir, llm="extractive")
         settings = settings.with_overrides(collection=collection_name(name, settings))
         index = open_index(settings)
-        if not index.collection.count():
+        if not index.chunks.count():
             parser.error(f"no {name} index in {args.data_dir}: run `assistant eval {name} PATH --no-answers`")
         assistant = build_assistant(settings, index)
         questions = [q for q in select(dataset.questions, args.limit, args.seed) if q.answerable]

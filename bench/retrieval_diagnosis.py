@@ -24,14 +24,15 @@ from typing import Any
 
 from tqdm import tqdm
 
-from assistant.factory import Index, make_retriever, open_index
-from assistant.retrievers.filters import SearchFilter
+from assistant.factory import build_retriever
 from assistant.retrievers.hybrid import PassageRetriever
 from core.answer import Passage
+from core.filters import SearchFilter
 from core.settings import Settings
 from eval import metrics
 from eval.datasets import EvalQuestion, load_dataset
 from eval.run import collection_name, ensure_index
+from ingest.collection import Index, open_index
 
 KS = (1, 5, 10, 20)
 SWEEP: dict[str, tuple[float, ...]] = {
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = [c for c in cases if c.answer_chunks]
     print(f"{len(cases)} questions, {len(ceiling)} with the answer in their own articles", file=sys.stderr)
 
-    base = make_retriever(settings.with_overrides(min_relevance=0.0, k=max(KS)), index)
+    base = build_retriever(settings, index, min_relevance=0.0, k=max(KS))
     ranked = _search_all(base, cases, "default")
     result: dict[str, Any] = {
         "questions": len(cases),
@@ -85,17 +86,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _normalised_chunks(index: Index) -> dict[str, str]:
     out: dict[str, str] = {}
-    for offset in range(0, index.collection.count(), 5000):
-        page = index.collection.get(include=["documents"], limit=5000, offset=offset)
-        out.update(
-            (i, metrics.normalize(t)) for i, t in zip(page["ids"], page["documents"] or [], strict=True)
-        )
+    for page in index.chunks.pages():
+        out.update((c.id, metrics.normalize(c.text)) for c in page)
     return out
 
 
 def _cases(questions: list[EvalQuestion], index: Index, texts: dict[str, str]) -> list[Case]:
     by_article: dict[str, list[str]] = {}
-    for chunk_id, article_id in zip(index.mirror.ids, index.mirror.article_ids, strict=True):
+    mirror = index.chunks.mirror
+    for chunk_id, article_id in zip(mirror.ids, mirror.article_ids, strict=True):
         by_article.setdefault(str(article_id), []).append(chunk_id)
     cases = []
     for q in questions:

@@ -3,7 +3,7 @@ verification judged on every question of a full run in a minute, without the hou
 (An eval run re-verifies cached answers itself; this shows what changed, question by question.)
 
     python -m bench.reverify multihop ../shared/data/multihop-rag-500 \\
-        benchmarks/answers/multihop/default-local-default-18c190abf05f.jsonl [--show changed]
+        bench/results/answers/multihop/default-local-default-18c190abf05f.jsonl [--show changed]
 
 Prints the accuracy, the null queries declined and the wrongly declined answerable questions, as cached and as
 re-verified now, and the questions whose verdict changed (``--show changed``: each with its draft).
@@ -15,11 +15,11 @@ import argparse
 import json
 from pathlib import Path
 
-from assistant.models.embeddings import LocalEmbeddings
 from core.settings import Settings
 from eval.answer_cache import reverified
 from eval.answer_scores import score_answer
 from eval.datasets import load_dataset
+from models.embeddings import LocalEmbeddings
 
 
 def main() -> None:

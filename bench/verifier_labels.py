@@ -2,8 +2,8 @@
 false accepts (a claim the passages do not state, shown as supported) and false refusals (one they state,
 refused), on the tuning and the held-out pairs apart.
 
-    python -m bench.verifier_labels --out benchmarks/verifier-labels            # the verifier
-    python -m bench.verifier_labels --judge --out benchmarks/verifier-labels    # and the judge beside it
+    python -m bench.verifier_labels --out bench/results/verifier-labels            # the verifier
+    python -m bench.verifier_labels --judge --out bench/results/verifier-labels    # and the judge beside it
 
 A claim pair is accepted when the verifier supports its sentence (after moving its citation, as the product
 does); a verdict pair when its "Yes."/"No." is shown as supported. The passages are the ones the draft was
@@ -24,11 +24,11 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
-from assistant.models.embeddings import LocalEmbeddings
 from assistant.verifiers.citations import verify_answer
 from core.answer import Passage
 from core.cpu import describe_cpu
 from core.settings import settings_from_env
+from models.embeddings import LocalEmbeddings
 
 LABELS = Path(__file__).resolve().parents[1] / "eval" / "verifier_labels.jsonl"
 

@@ -99,8 +99,24 @@ class Sources:
     passages: tuple[Passage, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Verdict:
+    """What verification made of a draft: the text shown (the verified answer, or the decline with what the
+    closest passages say), its sentences and citations, notes for the analyst, and the differing reports."""
+
+    text: str
+    declined: bool
+    sentences: tuple[Sentence, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    warnings: tuple[str, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
+    """A question's verified answer with everything it was made from: built once, by ``Answer.of``, when
+    verification ends."""
+
     text: str
     declined: bool
     citations: list[Citation] = field(default_factory=list)
@@ -114,6 +130,38 @@ class Answer:
     draft: str = ""  # what the answerer wrote, before verification (kept when the answer is declined)
     read: dict[int, str] = field(default_factory=dict)  # passage number -> the excerpt the model read of it
     conflicts: list[Conflict] = field(default_factory=list)  # reports that differ from the answer's figures
+
+    @classmethod
+    def of(
+        cls,
+        verdict: Verdict,
+        *,
+        passages: list[Passage],
+        question: str,
+        rewritten_question: str | None = None,
+        backend: str = "extractive",
+        timings: dict[str, float] | None = None,
+        warnings: tuple[str, ...] = (),
+        draft: str = "",
+        read: dict[int, str] | None = None,
+    ) -> Answer:
+        """The answer ``verdict`` makes of ``draft`` over ``passages``; ``warnings`` are notes from before
+        verification (the passages that did not fit the model's context), shown before the verdict's."""
+        return cls(
+            text=verdict.text,
+            declined=verdict.declined,
+            citations=list(verdict.citations),
+            passages=list(passages),
+            sentences=list(verdict.sentences),
+            question=question,
+            rewritten_question=rewritten_question,
+            backend=backend,
+            timings=dict(timings or {}),
+            warnings=[*warnings, *verdict.warnings],
+            draft=draft,
+            read=dict(read or {}),
+            conflicts=list(verdict.conflicts),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.chain import Assistant
 from assistant.generators.prompts import BRIEF_TASK, SYSTEM, choice_task
-from assistant.verifiers.answers import finish_answer
+from assistant.verifiers.answers import verdict
 from core.answer import Answer, Passage
 from core.settings import Settings
 from eval.datasets import Dataset
@@ -78,7 +78,8 @@ def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: A
 DRAFT_CODE = (
     "core.words",
     "assistant.retrievers.hybrid",
-    "assistant.retrievers.filters",
+    "core.filters",
+    "store.chunk_index",
     "store.mirror",
     "store.bm25",
     "store.vectors",
@@ -90,8 +91,8 @@ DRAFT_CODE = (
     "assistant.generators.excerpts",
     "assistant.generators.extractive",
     "assistant.chain",
-    "assistant.models.embeddings",  # which engine embeds the question and the sentences excerpts are chosen by
-    "assistant.models.onnx_encoder",
+    "models.embeddings",  # which engine embeds the question and the sentences excerpts are chosen by
+    "models.onnx_encoder",
 )
 # Not in the key: the verifier (assistant.verifiers.citations, .answers). A cached record keeps the draft and
 # its passages, and ``reverified`` checks them again with the verifier of the day, so a change to verification
@@ -102,21 +103,22 @@ def reverified(record: dict[str, Any], embeddings: Embeddings, as_of: date | Non
     """``record`` (as ``ask`` made it) with its answer verified again, from its draft and passages, by the
     current verifier (``as_of``: the question's date, for which report is the latest)."""
     cached = record["answer"]
-    answer = Answer(
-        text="",
-        declined=False,
-        passages=[Passage(**p) for p in cached["passages"]],
+    passages = [Passage(**p) for p in cached["passages"]]
+    question = cached.get("rewritten_question") or cached["question"]
+    backend = cached.get("backend", "")
+    checked = verdict(
+        cached.get("draft", ""), question, passages, embeddings, closest=backend != "extractive", as_of=as_of
+    )
+    answer = Answer.of(
+        checked,
+        passages=passages,
         question=cached["question"],
         rewritten_question=cached.get("rewritten_question"),
-        backend=cached.get("backend", ""),
-        timings=dict(cached.get("timings", {})),
-        warnings=[w for w in cached.get("warnings", []) if w.startswith("Only ")],  # the context-window note
+        backend=backend,
+        timings=cached.get("timings", {}),
+        warnings=tuple(w for w in cached.get("warnings", []) if w.startswith("Only ")),  # the context note
         draft=cached.get("draft", ""),
         read={int(r["n"]): r["text"] for r in cached.get("read", [])},
-    )
-    question = answer.rewritten_question or answer.question
-    finish_answer(
-        answer, answer.draft, question, embeddings, closest=answer.backend != "extractive", as_of=as_of
     )
     return {**record, "answer": answer.to_dict()}
 

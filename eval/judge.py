@@ -29,12 +29,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.generators.llm import make_chat_model
-from assistant.models.catalog import gguf_ready, gguf_spec
 from assistant.verifiers.citations import is_verdict
 from core.answer import Answer, Passage
 from core.errors import ModelError
 from core.settings import LLM_PROFILES, Settings, settings_from_env
 from eval.metrics import SentenceJudgment
+from models.catalog import gguf_ready, gguf_spec
 
 JUDGE_VERSION = "1"  # bump whenever JUDGE_SYSTEM, JUDGE_PROMPT or how passages are shown changes
 JUDGE_MAX_TOKENS = 4  # "yes" / "no" plus room for a stray "." or "**"

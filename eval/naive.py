@@ -11,14 +11,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from core.answer import Passage
 from core.article import Article, LoadError, Skipped
-from store.chroma import open_client
+from store.vectorstore import PlainChroma
 
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 100
 _BATCH = 256
@@ -28,17 +27,7 @@ class NaiveIndex:
     """A plain ``langchain_chroma.Chroma`` store over recursively split articles."""
 
     def __init__(self, data_dir: Path, collection: str, embeddings: Embeddings) -> None:
-        self.store = Chroma(
-            client=open_client(data_dir),
-            collection_name=collection,
-            embedding_function=embeddings,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
-        self.collection = self.store._collection
-
-    @property
-    def built(self) -> dict[str, Any]:
-        return dict(self.collection.metadata or {})
+        self.store = PlainChroma(data_dir, collection, embeddings)
 
     def build(
         self,
@@ -47,12 +36,11 @@ class NaiveIndex:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
         """(Re)build from ``items`` unless it was built from the same corpus; returns the build record."""
-        if self.built.get("fingerprint") == fingerprint:
-            return {**self.built, "reused": True}
+        built = self.store.record
+        if built.get("fingerprint") == fingerprint:
+            return {**built, "reused": True}
         began = time.perf_counter()
-        existing = self.collection.get(include=[])["ids"]
-        for i in range(0, len(existing), 5000):
-            self.collection.delete(ids=existing[i : i + 5000])
+        self.store.clear()
         splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
         articles = chunks = 0
         batch: list[Document] = []
@@ -78,8 +66,7 @@ class NaiveIndex:
         chunks += self._add(batch)
         seconds = time.perf_counter() - began
         record = {"fingerprint": fingerprint, "seconds": seconds, "chunks": chunks, "articles": articles}
-        kept = {k: v for k, v in self.built.items() if not k.startswith("hnsw:")}  # fixed at creation
-        self.collection.modify(metadata={**kept, **record})
+        self.store.set_record(record)
         return {**record, "reused": False}
 
     def _add(self, batch: list[Document]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.retrievers.filters import SearchFilter
+from core.filters import SearchFilter
 from eval.datasets import EvalQuestion
 
 KS = (1, 5, 10, 20)

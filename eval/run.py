@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.factory import Index, build_assistant, make_retriever, open_index
+from assistant.factory import build_assistant, build_retriever
 from core.answer import Passage
 from core.settings import Settings
 from eval.answer_scores import score_answers
@@ -28,6 +28,7 @@ from eval.naive import NaiveIndex
 from eval.presets import KS, PRESETS, Preset, question_filter
 from eval.results import ConfigResult, IngestRecord, QuestionRow, RunResult, from_dict, jsonable
 from eval.retrieval_scores import score_retrieval
+from ingest.collection import Index, open_index
 from ingest.index import IngestReport
 
 
@@ -122,7 +123,7 @@ def evaluate(
     elif not preset.gold:
         index = open_index(settings)
         config.ingest = ensure_index(index, dataset)
-        retriever = make_retriever(settings.with_overrides(min_relevance=0.0, k=max(KS)), index)
+        retriever = build_retriever(settings, index, min_relevance=0.0, k=max(KS))
         search = lambda q: retriever.search(q.question, k=max(KS), filter=question_filter(q, preset))  # noqa: E731
     if search is not None:
         config.retrieval = score_retrieval(dataset, questions, search, config.rows)
@@ -150,12 +151,12 @@ def collection_name(dataset: str, s: Settings) -> str:
 
 def ensure_index(index: Index, dataset: Dataset) -> IngestRecord:
     """Build the configuration's index from the corpus unless it was built from this very corpus."""
-    meta = dict(index.collection.metadata or {})
-    if meta.get("corpus") == dataset.fingerprint and index.collection.count():
-        _ = index.mirror
+    meta = index.chunks.metadata
+    if meta.get("corpus") == dataset.fingerprint and index.chunks.count():
+        _ = index.chunks.mirror
         return IngestRecord(
             seconds=meta.get("ingest_seconds", math.nan),
-            chunks=index.collection.count(),
+            chunks=index.chunks.count(),
             articles=index.articles.counts()[0],
             chunks_per_s=meta.get("ingest_chunks_per_s", math.nan),
             reused=True,
@@ -171,19 +172,16 @@ def ensure_index(index: Index, dataset: Dataset) -> IngestRecord:
 
     record = _build(build)
     if record.articles:  # a fresh build: remember how long it took, for later runs that reuse it
-        index.collection.modify(
-            metadata={
-                **(index.collection.metadata or {}),
-                "corpus": dataset.fingerprint,
-                "ingest_seconds": record.seconds,
-                "ingest_chunks_per_s": record.chunks_per_s,
-            }
+        index.chunks.record(
+            corpus=dataset.fingerprint,
+            ingest_seconds=record.seconds,
+            ingest_chunks_per_s=record.chunks_per_s,
         )
     else:
-        index.collection.modify(metadata={**(index.collection.metadata or {}), "corpus": dataset.fingerprint})
+        index.chunks.record(corpus=dataset.fingerprint)
         record = IngestRecord(
             seconds=meta.get("ingest_seconds", math.nan),
-            chunks=index.collection.count(),
+            chunks=index.chunks.count(),
             articles=index.articles.counts()[0],
             chunks_per_s=meta.get("ingest_chunks_per_s", math.nan),
             errors=record.errors,

@@ -1,16 +1,16 @@
-"""Index articles: chunk, embed in batches, upsert into Chroma, then record the article.
+"""Index articles: chunk, embed in batches, write to the chunk index, then record the article.
 
 Incremental and idempotent: an article whose content hash is already recorded is skipped without
 embedding; a changed article has its old chunks replaced, re-using the vectors of the chunks it kept.
 
-Crash safe: before a batch touches Chroma its article ids are written to a pending log; the article rows
+Crash safe: before a batch touches the chunk index its article ids are written to a pending log; the article rows
 are written, and the log cleared, in one transaction once all their chunks are in. The next run re-indexes
 any pending article (from its file if it comes again, else from the stored text) and deletes the chunks of
 a pending article that was never recorded. So a run killed at any point leaves, after the next run, exactly
 the chunks a clean ingest would.
 
 Three stages overlap: a thread loads, cleans and chunks the next articles; the caller's thread embeds a
-batch; a writer thread puts the previous batch into Chroma and the article store.
+batch; a writer thread puts the previous batch into the chunk index and the article store.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
 from core.article import Article, LoadError, Skipped
 from core.chunks import chunk_metadata, contextual_text, stored_contextual_text
 from ingest.chunk import Chunk, split_article
 from store.articles import ArticleStore
+from store.chunk_index import ChunkIndex
 
 BATCH_CHUNKS = 512  # chunks embedded per call: sentence-transformers sorts each call's texts by length
 _VECTOR_CACHE = 200_000  # chunk texts whose vectors a run remembers, to never embed one text twice
@@ -108,7 +108,7 @@ Batch = list[tuple[Article, list[Chunk]]]
 
 def index_articles(
     items: Iterable[Article | LoadError | Skipped],
-    collection: Collection,
+    chunks: ChunkIndex,
     articles: ArticleStore,
     embeddings: Embeddings,
     *,
@@ -125,7 +125,7 @@ def index_articles(
     first file or record that cannot be read (what was read before it is indexed).
     """
     hashes = articles.content_hashes()
-    run = _Run(collection, articles, embeddings, on_progress, recorded=set(hashes), reuse=not reindex)
+    run = _Run(chunks, articles, embeddings, on_progress, recorded=set(hashes), reuse=not reindex)
     pending = articles.pending()
     current = {} if reindex else {k: v for k, v in hashes.items() if k not in pending}
     batch: Batch = []
@@ -137,12 +137,12 @@ def index_articles(
                 run.report.stopped = f"--strict: {item.path}: {item.reason}"
                 break
             continue
-        article, chunks = item
+        article, pieces = item
         if current.get(article.id) == article.content_hash:
             run.unchanged(article)
             continue
-        batch.append((article, chunks))
-        size += len(chunks)
+        batch.append((article, pieces))
+        size += len(pieces)
         if size >= batch_chunks:
             run.submit(batch)
             batch, size = [], 0
@@ -152,7 +152,7 @@ def index_articles(
     if not run.report.stopped:
         orphans = pending - run.report.seen - run.recorded
         if orphans:  # chunks of articles a killed run never recorded, and that are gone from the input
-            collection.delete(where={"article_id": {"$in": sorted(orphans)}})  # type: ignore[dict-item]
+            chunks.delete_articles(sorted(orphans))
             articles.clear_pending(orphans)
     return run.report
 
@@ -225,7 +225,7 @@ class _Run:
 
     def __init__(
         self,
-        collection: Collection,
+        chunks: ChunkIndex,
         articles: ArticleStore,
         embeddings: Embeddings,
         on_progress: Callable[[IngestReport], None] | None,
@@ -234,7 +234,7 @@ class _Run:
     ) -> None:
         self.recorded = recorded  # article ids in the store; kept up to date by the writer
         self.reuse = reuse  # False when stored vectors are of an older index format
-        self.collection = collection
+        self.chunks = chunks
         self.articles = articles
         self.embeddings = embeddings
         self.on_progress = on_progress
@@ -302,30 +302,20 @@ class _Run:
 
     def _remember_stored(self, article_ids: list[str]) -> None:
         """The vectors of the chunks these (changed) articles have now, so unchanged passages are re-used."""
-        got = self.collection.get(
-            where={"article_id": {"$in": article_ids}},  # type: ignore[dict-item]
-            include=["embeddings", "documents", "metadatas"],
-        )
-        for vector, text, meta in zip(
-            got["embeddings"] if got["embeddings"] is not None else [],
-            got["documents"] or [],
-            got["metadatas"] or [],
-            strict=True,
-        ):
-            head = stored_contextual_text(meta, text)
-            self.vectors[_key(head)] = np.asarray(vector, dtype=np.float32)
+        for chunk in self.chunks.of_articles(article_ids):
+            assert chunk.vector is not None
+            self.vectors[_key(stored_contextual_text(chunk.meta, chunk.text))] = chunk.vector
 
     def _write(self, batch: Batch, chunks: list[tuple[Article, Chunk]], vectors: np.ndarray) -> None:
         ids = [a.id for a, _ in batch]
         # Drop whatever an earlier version of these articles (or an interrupted run) left behind.
-        self.collection.delete(where={"article_id": {"$in": ids}})  # type: ignore[dict-item]
-        if chunks:
-            self.collection.upsert(
-                ids=[c.id for _, c in chunks],
-                embeddings=vectors,
-                documents=[c.text for _, c in chunks],
-                metadatas=[chunk_metadata(a, c.index, c.start, c.end) for a, c in chunks],
-            )
+        self.chunks.delete_articles(ids)
+        self.chunks.upsert(
+            [c.id for _, c in chunks],
+            vectors,
+            [c.text for _, c in chunks],
+            [chunk_metadata(a, c.index, c.start, c.end) for a, c in chunks],
+        )
         self.articles.put_many([(a, len(cs)) for a, cs in batch])  # and clears their pending mark
         with self.lock:
             for article, article_chunks in batch:
@@ -358,7 +348,7 @@ def _key(text: str) -> bytes:
 def prune(
     report: IngestReport,
     roots: Iterable[str | Path] | None,
-    collection: Collection,
+    chunks: ChunkIndex,
     articles: ArticleStore,
 ) -> list[str]:
     """Remove stored articles from under ``roots`` that this run did not see and whose files are gone.
@@ -382,7 +372,7 @@ def prune(
             gone.append(stored)
     if gone:
         ids = [s.id for s in gone]
-        collection.delete(where={"article_id": {"$in": ids}})  # type: ignore[dict-item]
+        chunks.delete_articles(ids)
         articles.delete(ids)
         report.removed += len(gone)
         for s in gone:

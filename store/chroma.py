@@ -1,5 +1,4 @@
-"""Chroma itself: one client per store, the chunk collection (cosine space, its model and format recorded),
-and the embedded store's single-writer lock."""
+"""Chroma itself: one client per store, and the embedded store's single-writer lock."""
 
 from __future__ import annotations
 
@@ -14,44 +13,7 @@ from urllib.parse import urlsplit
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from core.chunks import INDEX_FORMAT
-from core.errors import ConfigError, StoreError
-
-
-def index_format(collection: chromadb.Collection) -> int:
-    return int((collection.metadata or {}).get("index_format", 1))
-
-
-def mark_index_format(collection: chromadb.Collection) -> None:
-    """Record that every chunk now has the current format (after a complete re-index)."""
-    collection.modify(metadata={**(collection.metadata or {}), "index_format": INDEX_FORMAT})
-
-
-def open_collection(
-    data_dir: Path, collection: str, embedding_model: str, url: str = ""
-) -> chromadb.Collection:
-    """The Chroma collection (cosine space) for ``collection``, created on first use.
-
-    The embedding model is recorded in the collection's metadata; opening it with another model is refused,
-    since its vectors would not be comparable.
-    """
-    client = open_client(data_dir, url)
-    try:
-        coll = client.get_or_create_collection(
-            collection,
-            metadata={"embedding_model": embedding_model, "index_format": INDEX_FORMAT},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-    except Exception as exc:  # chromadb raises many types; all mean the store is unusable
-        raise StoreError(f"Cannot open collection {collection!r} in {url or data_dir}: {exc}") from exc
-    built_with = (coll.metadata or {}).get("embedding_model")
-    if built_with and built_with != embedding_model:
-        raise ConfigError(
-            f"Collection {collection!r} was built with the {built_with!r} embedding model, not "
-            f"{embedding_model!r}. Use --embedding-model {built_with}, or ingest into another collection."
-        )
-    return coll
-
+from core.errors import StoreError
 
 _CLIENTS: dict[str, chromadb.ClientAPI] = {}
 _CLIENTS_LOCK = threading.Lock()

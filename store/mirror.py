@@ -14,26 +14,31 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from chromadb.api.models.Collection import Collection
 
 from core.chunks import stored_contextual_text
 from store.articles import ArticleStore
 from store.bm25 import Bm25
 from store.vectors import VectorMirror
 
+if TYPE_CHECKING:
+    from store.chunk_index import StoredChunk
+
+Pages = Callable[[], Iterable[list["StoredChunk"]]]  # every stored chunk with its vector, a page at a time
+
 log = logging.getLogger(__name__)
 FORMAT = 3  # bump when what is mirrored or how BM25 tokenizes changes (the folder keeps its old layout)
-_PAGE = 5000
 
 
-def fingerprint(articles: ArticleStore) -> str:
-    """What the collection holds, as a short digest of its articles' content hashes."""
-    digest = hashlib.sha256(f"lexical-{FORMAT}".encode())
+def fingerprint(articles: ArticleStore, chunk_format: int) -> str:
+    """What the collection holds, as a short digest of its articles' content hashes and the format its chunks
+    were written in (a re-index into a new format changes the chunks, not the articles)."""
+    digest = hashlib.sha256(f"mirror-{FORMAT}-chunks-{chunk_format}".encode())
     for article_id, content_hash in sorted(articles.content_hashes().items()):
         digest.update(f"{article_id}:{content_hash}\n".encode())
     return digest.hexdigest()[:16]
@@ -57,23 +62,21 @@ class ChunkMirror:
         return len(self.ids)
 
 
-def build(collection: Collection, articles: ArticleStore, folder: Path) -> ChunkMirror:
-    """Index every chunk of ``collection`` and save the index to ``folder`` (replaced atomically)."""
+def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int) -> ChunkMirror:
+    """Index every chunk ``pages`` yields and save the index to ``folder`` (replaced atomically)."""
     began = time.perf_counter()
-    print_ = fingerprint(articles)
+    print_ = fingerprint(articles, chunk_format)
     ids: list[str] = []
     texts: list[str] = []
     fields: dict[str, list[object]] = {"article_id": [], "day": [], "source": [], "author": [], "key": []}
     vectors: list[np.ndarray] = []
-    for offset in range(0, collection.count(), _PAGE):
-        page = collection.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
-        vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-        for chunk_id, text, meta in zip(
-            page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
-        ):
-            ids.append(chunk_id)
-            texts.append(stored_contextual_text(meta, text))
-            fields["key"].append(text_key(text))
+    for page in pages():
+        vectors.append(np.asarray([c.vector for c in page], dtype=np.float32))
+        for c in page:
+            meta = c.meta
+            ids.append(c.id)
+            texts.append(stored_contextual_text(meta, c.text))
+            fields["key"].append(text_key(c.text))
             fields["article_id"].append(str(meta.get("article_id", "")))
             fields["day"].append(int(meta.get("published_day", 0) or 0))  # type: ignore[arg-type]
             fields["source"].append(str(meta.get("source", "")))
@@ -152,12 +155,12 @@ def load(folder: Path) -> ChunkMirror | None:
     )
 
 
-def open_mirror(collection: Collection, articles: ArticleStore, folder: Path) -> ChunkMirror:
-    """The collection's chunk mirror, rebuilt first when missing or stale."""
+def open_mirror(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int) -> ChunkMirror:
+    """The collection's chunk mirror, rebuilt from ``pages`` first when missing or stale."""
     index = load(folder)
-    if index is not None and index.fingerprint == fingerprint(articles):
+    if index is not None and index.fingerprint == fingerprint(articles, chunk_format):
         return index
-    return build(collection, articles, folder)
+    return build(pages, articles, folder, chunk_format)
 
 
 def text_key(text: str) -> int:
@@ -165,9 +168,3 @@ def text_key(text: str) -> int:
     and two chunks with one key are one passage."""
     digest = hashlib.blake2b(" ".join(text.split()).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
-
-
-def matching(values: Iterable[str], wanted: Iterable[str]) -> list[str]:
-    """The distinct ``values`` that contain any of ``wanted``, case-insensitively ("reuters" finds "Reuters")."""
-    needles = [w.strip().lower() for w in wanted if w.strip()]
-    return sorted({v for v in values if v and any(n in v.lower() for n in needles)})

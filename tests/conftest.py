@@ -35,7 +35,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def embeddings():
-    from assistant.models.embeddings import LocalEmbeddings
+    from models.embeddings import LocalEmbeddings
 
     return LocalEmbeddings("minilm")
 
@@ -50,7 +50,7 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def sample_index(sample_settings, embeddings):
     """The sample corpus ingested once for the session (read-only for tests)."""
-    from assistant.factory import open_index
+    from ingest.collection import open_index
     from ingest.load import load_articles
 
     index = open_index(sample_settings)

@@ -1,6 +1,7 @@
-"""The packages form layers that import only downward: core (the shared vocabulary), store, ingest, assistant,
-eval, then the app (CLI and UI) outermost. Checked twice: every import statement in the source (including
-those inside functions), and what importing each module really loads, in a fresh interpreter."""
+"""The packages form layers that import only downward: core (the shared vocabulary), store, models (the
+embedders and model files), ingest, assistant, eval, then the app (CLI and UI) outermost. Checked twice: every
+import statement in the source (including those inside functions), and what importing each module really
+loads, in a fresh interpreter. Only store/ touches Chroma."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LAYERS = ("core", "store", "ingest", "assistant", "eval", "app")
+LAYERS = ("core", "store", "models", "ingest", "assistant", "eval", "app")
+OUTSIDE_STORE = ("core", "models", "ingest", "assistant", "eval", "app", "bench")
+CHROMA = ("chromadb", "langchain_chroma")
 
 
 def _rank(module: str) -> int | None:
@@ -71,6 +74,33 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from app.cli import main\n")
     assert "app.cli" in _imported(bad) and _rank("app.cli") == LAYERS.index("app")
+
+
+def _is_chroma(module: str) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in CHROMA)
+
+
+def test_only_store_imports_chromadb() -> None:
+    """Chroma is behind ``store.chunk_index`` (and ``store.vectorstore`` for LangChain's view of it)."""
+    found = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for package in OUTSIDE_STORE
+        for path in sorted((REPO / package).rglob("*.py"))
+        for name in sorted(_imported(path))
+        if _is_chroma(name)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_the_check_sees_a_chromadb_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import chromadb\nfrom chromadb.api.models.Collection import Collection\n"
+        "def f():\n    from langchain_chroma import Chroma\n"
+    )
+    assert {"chromadb", "chromadb.api.models.Collection", "langchain_chroma"} <= _imported(bad)
+    assert all(_is_chroma(name) for name in _imported(bad))
+    assert not _is_chroma("chromadbx") and not _is_chroma("store.chroma")
 
 
 @pytest.mark.parametrize(("package", "other"), [("generators", "verifiers"), ("verifiers", "generators")])

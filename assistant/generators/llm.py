@@ -25,9 +25,9 @@ from pydantic import PrivateAttr, SecretStr
 
 from assistant.generators.llama_server import local_server, tokenize
 from assistant.generators.tokens import estimate_tokens
-from assistant.models.catalog import gguf_path, gguf_ready, gguf_spec
 from core.errors import ConfigError, LLMError, ModelError
 from core.settings import Settings
+from models.catalog import gguf_path, gguf_ready, gguf_spec
 
 # A CPU model on 2 cores can take minutes on a long prompt; a remote API should answer much sooner.
 LOCAL_TIMEOUT = httpx.Timeout(900.0, connect=5.0)

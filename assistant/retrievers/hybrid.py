@@ -1,7 +1,7 @@
 """Find the passages that answer a question: dense and BM25 search fused, filtered, dated, diversified.
 
 The pipeline, each stage chosen by measurement on RealTime QA (see the README's retrieval table):
-1. candidates from dense (Chroma, cosine) and lexical (BM25) search, both under the same filters;
+1. candidates from dense (cosine) and lexical (BM25) search of the chunk index, both under one filter;
 2. reciprocal-rank fusion of the two lists;
 3. a boost for passages published in the window the question names ("this week", "in January"),
    resolved against the as-of date; newer passages win ties;
@@ -12,24 +12,24 @@ The pipeline, each stage chosen by measurement on RealTime QA (see the README's 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
 import numpy as np
-from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
+from pydantic import ConfigDict
 
 from assistant.retrievers.dates import DateWindow, resolve_dates
-from assistant.retrievers.filters import SearchFilter, as_date, day_bounds
 from core.answer import Passage
 from core.chunks import day_number, stored_contextual_text
-from core.errors import QuestionError
-from store.mirror import ChunkMirror, matching, text_key
+from core.filters import SearchFilter
+from store.chunk_index import ChunkIndex, Hit
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[str, ...] = ("dense", "bm25", "hybrid")
@@ -47,15 +47,22 @@ class _Candidate:
     fused: float = 0.0
     cosine: float = 0.0
 
+    @classmethod
+    def of(cls, hit: Hit) -> _Candidate:
+        return cls(hit.chunk_id, hit.text, hit.meta, hit.vector, hit.day, hit.key)
+
 
 class PassageRetriever(BaseRetriever):
-    """The ``k`` best passages for a query, each with its cosine similarity in ``score``."""
+    """The ``k`` best passages for a query, each with its cosine similarity in ``score``.
+
+    ``search`` is the one way in, for the chain, the UI, the API and eval; LangChain's ``invoke`` (which
+    returns ``Document``s and also takes a Chroma-style ``where`` dict) runs the same search.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    collection: Collection
+    index: ChunkIndex
     embeddings: Embeddings
-    mirror: ChunkMirror | None = None  # the chunks in memory: BM25, vectors, filter fields
     mode: Mode = "hybrid"
     k: int = 5
     fetch_k: int = 30  # candidates taken from each of dense and BM25 search
@@ -65,16 +72,10 @@ class PassageRetriever(BaseRetriever):
     recency_half_life: float = 7.0  # days after which the recency bonus has halved
     rescorer: Embeddings | None = None  # a stronger embedder that re-ranks the fused candidates
     mmr_lambda: float = 1.0  # 1.0: pure relevance; lower trades relevance for diversity
-    _sources: tuple[int, list[str]] | None = PrivateAttr(default=None)
 
     def known_sources(self) -> list[str]:
-        """The distinct sources of the collection's chunks (the outlets a question may name), from memory."""
-        if self.mirror is None:
-            return []
-        if self._sources is None or self._sources[0] != id(self.mirror):
-            names = sorted({str(s) for s in self.mirror.sources.tolist() if s})
-            self._sources = (id(self.mirror), names)
-        return self._sources[1]
+        """The distinct sources of the collection's chunks (the outlets a question may name)."""
+        return self.index.sources()
 
     def search(
         self,
@@ -82,17 +83,38 @@ class PassageRetriever(BaseRetriever):
         k: int | None = None,
         filter: SearchFilter | None = None,
         min_relevance: float | None = None,
+        config: RunnableConfig | None = None,
     ) -> list[Passage]:
-        """The ``k`` best passages under ``filter``, best first, one per distinct text."""
+        """The ``k`` best passages under ``filter``, best first, one per distinct text.
+
+        With a ``config`` (a chain's run), the search is reported to its callbacks as a retriever run, as
+        ``invoke`` reports it.
+        """
+        if config is None:
+            return self._search(query, k, filter or SearchFilter(), min_relevance)
+        config = ensure_config(config)
+        run = get_callback_manager_for_config(config).on_retriever_start(
+            None, query, name=config.get("run_name") or self.get_name()
+        )
+        try:
+            passages = self._search(query, k, filter or SearchFilter(), min_relevance)
+        except BaseException as exc:
+            run.on_retriever_error(exc)
+            raise
+        run.on_retriever_end([to_document(p) for p in passages])
+        return passages
+
+    def _search(
+        self, query: str, k: int | None, filter: SearchFilter, min_relevance: float | None
+    ) -> list[Passage]:
         k = self.k if k is None else k
         floor = self.min_relevance if min_relevance is None else min_relevance
-        filter = filter or SearchFilter()
         vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
         pool: dict[str, _Candidate] = {}
         if self.mode in ("dense", "hybrid"):
-            self._dense(vector, filter, pool)
+            self._fuse(self.index.dense(vector, self.fetch_k, filter), pool)
         if self.mode in ("bm25", "hybrid"):
-            self._bm25(query, filter, pool)
+            self._fuse(self.index.bm25(query, self.fetch_k, filter), pool)
         candidates = list(pool.values())
         for c in candidates:
             assert c.vector is not None
@@ -114,69 +136,22 @@ class PassageRetriever(BaseRetriever):
             return [_to_passage(c) for c in diverse[:k]]
         return [_to_passage(c) for c in self._distinct(ranked, k)]
 
-    def _dense(self, vector: np.ndarray, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
-        if self.mirror is not None and filter != SearchFilter():
-            # Filtered: exact search over the allowed rows of the in-memory copy (Chroma's filtered HNSW
-            # query is ten times slower); text and metadata are fetched for the winners only.
-            mask = self._mask(filter)
-            for rank, i in enumerate(self.mirror.vectors.nearest(vector, self.fetch_k, mask), start=1):
-                self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
-            return
-        n = min(self.fetch_k, self.collection.count())
-        if n == 0:
-            return
-        hits = self.collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=n,
-            where=self._chroma_where(filter),  # type: ignore[arg-type]
-            include=["documents", "metadatas", "embeddings"],
-        )
-        docs, metas, vectors = hits["documents"], hits["metadatas"], hits["embeddings"]
-        assert docs is not None and metas is not None and vectors is not None
-        for rank, chunk_id in enumerate(hits["ids"][0], start=1):
-            c = pool.setdefault(chunk_id, _Candidate(chunk_id))
-            c.text, c.meta = docs[0][rank - 1], dict(metas[0][rank - 1])
-            c.vector = np.asarray(vectors[0][rank - 1], dtype=np.float32)
-            c.day = int(c.meta.get("published_day", 0) or 0)
-            c.key = text_key(c.text)
-            c.fused += 1.0 / (RRF_K + rank)
-
-    def _bm25(self, query: str, filter: SearchFilter, pool: dict[str, _Candidate]) -> None:
-        if self.mirror is None:
-            raise QuestionError(
-                "BM25 search needs the collection's BM25 index: run `assistant ingest` again to build it."
-            )
-        for rank, (i, _) in enumerate(self.mirror.bm25.search(query, self.fetch_k, self._mask(filter)), 1):
-            self._candidate(pool, i).fused += 1.0 / (RRF_K + rank)
-
-    def _candidate(self, pool: dict[str, _Candidate], position: int) -> _Candidate:
-        """The pool's candidate for the mirror's chunk at ``position``: vector and date from memory,
-        text and metadata fetched later, and only if it is among the passages returned."""
-        assert self.mirror is not None
-        chunk_id = self.mirror.ids[position]
-        if chunk_id not in pool:
-            lex = self.mirror
-            pool[chunk_id] = _Candidate(
-                chunk_id,
-                vector=lex.vectors.matrix[position],
-                day=int(lex.days[position]),
-                key=int(lex.text_keys[position]),
-            )
-        return pool[chunk_id]
+    @staticmethod
+    def _fuse(hits: list[Hit], pool: dict[str, _Candidate]) -> None:
+        """Add one ranked list to the pool: each hit scores 1 / (RRF_K + its rank)."""
+        for rank, hit in enumerate(hits, start=1):
+            if hit.chunk_id not in pool:
+                pool[hit.chunk_id] = _Candidate.of(hit)
+            pool[hit.chunk_id].fused += 1.0 / (RRF_K + rank)
 
     def _complete(self, candidates: Sequence[_Candidate]) -> None:
-        """Fetch text and metadata for the candidates found in memory (Chroma's get costs about 0.3 ms
-        per id at 300k chunks, so only for those that may be returned)."""
+        """Fetch text and metadata for the candidates found in memory (a fetch costs about 0.3 ms per id
+        at 300k chunks, so only for those that may be returned)."""
         missing = [c for c in candidates if not c.meta]
-        if not missing:
-            return
-        got = self.collection.get(ids=[c.chunk_id for c in missing], include=["documents", "metadatas"])
-        docs, metas = got["documents"], got["metadatas"]
-        assert docs is not None and metas is not None
-        found = {cid: (text, meta) for cid, text, meta in zip(got["ids"], docs, metas, strict=True)}
+        found = self.index.get([c.chunk_id for c in missing])
         for c in missing:
-            if c.chunk_id in found:  # else deleted from Chroma since the BM25 index was built
-                c.text, c.meta = found[c.chunk_id][0], dict(found[c.chunk_id][1])
+            if c.chunk_id in found:  # else deleted since the chunk mirror was built
+                c.text, c.meta = found[c.chunk_id].text, found[c.chunk_id].meta
 
     def _distinct(self, ranked: list[_Candidate], k: int) -> list[_Candidate]:
         """The first ``k`` of ``ranked``, one per distinct text (wire stories are republished verbatim, so
@@ -209,57 +184,6 @@ class PassageRetriever(BaseRetriever):
         for rank, i in enumerate(order, start=1):
             first[int(i)].fused += 1.0 / (RRF_K + rank)
 
-    # --- filters -------------------------------------------------------------------------------------
-
-    def _chroma_where(self, f: SearchFilter) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        sources, authors = self._resolve(f)
-        if sources is not None:
-            clauses.append({"source": {"$in": sources}})
-        if authors is not None:
-            clauses.append({"author": {"$in": authors}})
-        for day, op in day_bounds(f):
-            clauses.append({"published_day": {op: day}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def _mask(self, f: SearchFilter) -> np.ndarray | None:
-        assert self.mirror is not None
-        lex = self.mirror
-        mask = np.ones(len(lex), dtype=bool)
-        sources, authors = self._resolve(f)
-        if sources is not None:
-            mask &= np.isin(lex.sources, sources)
-        if authors is not None:
-            mask &= np.isin(lex.authors, authors)
-        for day, op in day_bounds(f):
-            mask &= {"$gte": lex.days >= day, "$lte": lex.days <= day, "$gt": lex.days > day}[op]
-        return None if mask.all() else mask
-
-    def _resolve(self, f: SearchFilter) -> tuple[list[str] | None, list[str] | None]:
-        """Source and author filters as the exact stored values they match, case-insensitively."""
-        out: list[list[str] | None] = []
-        for wanted, known, what in (
-            (f.sources, self.mirror.sources if self.mirror else None, "source"),
-            (f.authors, self.mirror.authors if self.mirror else None, "author"),
-        ):
-            if not wanted:
-                out.append(None)
-                continue
-            if known is None:
-                out.append(list(wanted))
-                continue
-            values = matching(set(known.tolist()), wanted)
-            if not values:
-                names = sorted({str(v) for v in known.tolist() if v})
-                raise QuestionError(
-                    f"No article has a {what} matching {', '.join(wanted)}. Known {what}s include: "
-                    f"{', '.join(names[:12]) or 'none'}."
-                )
-            out.append(values)
-        return out[0], out[1]
-
     def _get_relevant_documents(
         self,
         query: str,
@@ -272,10 +196,9 @@ class PassageRetriever(BaseRetriever):
     ) -> list[Document]:
         """LangChain's entry (``invoke``, ``batch``, callbacks): the same search, ``filter`` a ``SearchFilter``
         or a Chroma-style ``where`` dict, ``as_of`` a date or ISO date overriding the filter's."""
-        search_filter = filter if isinstance(filter, SearchFilter) else SearchFilter.from_where(filter)
-        if as_of is not None:
-            search_filter = replace(search_filter, as_of=as_date(as_of))
-        return [to_document(p) for p in self.search(query, k, search_filter, min_relevance)]
+        return [
+            to_document(p) for p in self._search(query, k, SearchFilter.parse(filter, as_of), min_relevance)
+        ]
 
 
 def _boost_window(candidates: Sequence[_Candidate], window: DateWindow, bonus: float) -> None:

@@ -1,4 +1,4 @@
-"""From the answerer's draft to the ``Answer`` the analyst sees: every sentence checked against the passages
+"""From the answerer's draft to the ``Verdict`` the analyst's ``Answer`` is built from: every sentence checked against the passages
 it cites, and a refusal only when the model says the articles lack the answer or no sentence is supported."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.ranking import asks_yes_no, best_sentences
 from assistant.verifiers.citations import is_verdict, render, strip_verdict, verify_answer
 from assistant.verifiers.conflicts import citation_of, conflict_of, dated, earlier, find_conflicts, latest
-from core.answer import NOT_IN_ARTICLES, Answer, Sentence
+from core.answer import NOT_IN_ARTICLES, Citation, Conflict, Passage, Sentence, Verdict
 from core.words import match_words
 
 # A report this many days newer than the one the answer came from makes it stale: the latest leads. Reports
@@ -25,24 +25,23 @@ _DECLINE = re.compile(
 )
 
 
-def finish_answer(
-    answer: Answer,
+def verdict(
     draft: str,
     question: str,
+    passages: list[Passage],
     embeddings: Embeddings,
     *,
     closest: bool = True,
     as_of: date | None = None,
-) -> None:
-    """Verify ``draft``'s citations against ``answer.passages`` and fill in ``answer``; decline when no
-    sentence of it is supported by the passages, or its verdict is not. A shown answer says the date of its
-    report and, when the passages give another figure on another day, leads with the latest (as of
-    ``as_of``) and notes the earlier one (``Answer.conflicts``).
+) -> Verdict:
+    """Verify ``draft``'s citations against ``passages``: the answer shown, or a decline when no sentence of
+    it is supported by the passages, or its verdict is not. A shown answer says the date of its report and,
+    when the passages give another figure on another day, leads with the latest (as of ``as_of``) and notes
+    the earlier one (``Verdict.conflicts``).
 
     A declined answer still says what the closest passages do hold, cited, so the analyst can judge
     (``closest``: the extractive answerer's draft already is those passages' best sentences).
     """
-    passages = answer.passages
     if not asks_yes_no(question):
         draft = strip_verdict(draft)
     draft = _without_refusals(draft)  # "The passages do not say." beside an answer is not the answer
@@ -54,59 +53,71 @@ def finish_answer(
     if verified is not None and _answered(verified.sentences, question):
         sentences = _short(verified.sentences, question)
         cited = {n for sentence in sentences for n in sentence.cites}
-        answer.sentences = sentences
-        answer.text = render(sentences)
-        answer.citations = [c for c in verified.citations if c.n in cited]
-        answer.warnings.extend(verified.warnings)
-        _latest_first(answer, question, as_of)
-        return
-    answer.declined = True
-    answer.text = NOT_IN_ARTICLES
+        citations = [c for c in verified.citations if c.n in cited]
+        return _latest_first(sentences, citations, tuple(verified.warnings), passages, question, as_of)
     if not closest or not passages:
-        return
+        return Verdict(NOT_IN_ARTICLES, declined=True)
+    warnings: tuple[str, ...] = ()
     if verified is not None:
-        answer.warnings.append("The model's answer was not supported by the passages, so it is not shown.")
+        warnings = ("The model's answer was not supported by the passages, so it is not shown.",)
     nearby = best_sentences(question, passages, embeddings, max_sentences=2)
-    if nearby:
-        # The passages' own sentences, checked as quotes: they are not offered as the answer to the question.
-        closest_text = verify_answer(nearby, passages, "", embeddings)
-        answer.text = f"{NOT_IN_ARTICLES} The closest passages say: {closest_text.text}"
-        answer.sentences = closest_text.sentences
-        answer.citations = closest_text.citations
+    if not nearby:
+        return Verdict(NOT_IN_ARTICLES, declined=True, warnings=warnings)
+    # The passages' own sentences, checked as quotes: they are not offered as the answer to the question.
+    quoted = verify_answer(nearby, passages, "", embeddings)
+    return Verdict(
+        f"{NOT_IN_ARTICLES} The closest passages say: {quoted.text}",
+        declined=True,
+        sentences=tuple(quoted.sentences),
+        citations=tuple(quoted.citations),
+        warnings=warnings,
+    )
 
 
-def _latest_first(answer: Answer, question: str, as_of: date | None) -> None:
-    """Date the answer's lead sentence; when another day's report gives another figure, lead with the latest
-    and add one line on the earlier one (both cited), and record it in ``answer.conflicts``."""
-    leads = [i for i, s in enumerate(answer.sentences) if s.supported and not is_verdict(s.text)]
+def _latest_first(
+    sentences: list[Sentence],
+    citations: list[Citation],
+    warnings: tuple[str, ...],
+    passages: list[Passage],
+    question: str,
+    as_of: date | None,
+) -> Verdict:
+    """The shown answer with its lead sentence dated; when another day's report gives another figure, it
+    leads with the latest and adds one line on the earlier one (both cited), recorded in ``conflicts``."""
+    shown = Verdict(render(sentences), False, tuple(sentences), tuple(citations), warnings)
+    leads = [i for i, s in enumerate(sentences) if s.supported and not is_verdict(s.text)]
     if not leads:
-        return
+        return shown
     i = leads[0]
-    lead = answer.sentences[i]
-    reports, mine = find_conflicts(question, lead, answer.passages, as_of)
-    dates = [answer.passages[n - 1].published[:10] for n in lead.cites if answer.passages[n - 1].published]
+    lead = sentences[i]
+    reports, mine = find_conflicts(question, lead, passages, as_of)
+    dates = [passages[n - 1].published[:10] for n in lead.cites if passages[n - 1].published]
     when = mine.passage.published[:10] if mine else max(dates, default="")
     stale = (date.fromisoformat(when) + timedelta(days=STALE_DAYS)).isoformat() if when else "9999"
     newer = [r for r in reports if r.passage.published[:10] >= stale]
     older = [r for r in reports if r not in newer]
-    sentences = list(answer.sentences)
+    sentences = list(sentences)
     added = []
+    conflicts: tuple[Conflict, ...] = ()
     if newer and mine is not None:  # the answer came from an older report: the latest leads
         sentences[i : i + 1] = [latest(newer[0]), earlier(lead.text, when, lead.cites)]
-        answer.conflicts = [conflict_of(mine)]
+        conflicts = (conflict_of(mine),)
         added.append(newer[0])
     else:
         sentences[i] = replace(lead, text=dated(lead.text, when))
         if older:
             sentences.insert(i + 1, earlier(older[0].text, older[0].passage.published, (older[0].n,)))
-            answer.conflicts = [conflict_of(older[0])]
+            conflicts = (conflict_of(older[0]),)
             added.append(older[0])
-    cited = {c.n for c in answer.citations}
-    answer.citations = sorted(
-        answer.citations + [citation_of(r) for r in added if r.n not in cited], key=lambda c: c.n
+    cited = {c.n for c in citations}
+    citations = sorted(citations + [citation_of(r) for r in added if r.n not in cited], key=lambda c: c.n)
+    return replace(
+        shown,
+        text=render(sentences),
+        sentences=tuple(sentences),
+        citations=tuple(citations),
+        conflicts=conflicts,
     )
-    answer.sentences = sentences
-    answer.text = render(sentences)
 
 
 def _short(sentences: list[Sentence], question: str) -> list[Sentence]:

@@ -97,11 +97,11 @@ def test_seed_article_answers_the_isis_question_without_share_widget(runner, tmp
     seed = shared_data("seed")
     data = tmp_path / "data"
     invoke(runner, "ingest", seed, "--data-dir", data)
-    from assistant.factory import open_index
     from core.settings import Settings
+    from ingest.collection import open_index
 
     index = open_index(Settings(data_dir=data))
-    documents = index.collection.get(include=["documents"])["documents"]
+    documents = [c.text for page in index.chunks.pages() for c in page]
     assert documents and not any("Print Friendly" in d for d in documents)
 
     out = invoke(

@@ -16,8 +16,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.api import create_app
 from app.workspace import Workspace
-from assistant.factory import open_index
 from core.article import Article
+from ingest.collection import open_index
 from tests.app.test_api import VELMORA, running
 
 HOSTILE = Article(

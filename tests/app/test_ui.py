@@ -34,6 +34,7 @@ from app.workspace import Workspace
 from assistant.chain import Assistant
 from core.answer import Answer, Citation, Conflict, Passage
 from core.errors import ConfigError
+from core.filters import SearchFilter
 from core.settings import Settings
 
 CAMP = "Which organisation manages the Tamsin Plain camp?"
@@ -77,8 +78,11 @@ def test_evidence_escapes_article_text_and_highlights_the_span():
 
 
 def test_answer_bubble_links_only_real_citations_and_escapes_html_and_markdown():
-    answer = Answer("Ships *waited* <b>here</b> [1]. Not [3]. Also [2].", False)
-    answer.citations = [Citation(n, passage("p"), 100, 101, "p") for n in (1, 2)]
+    answer = Answer(
+        "Ships *waited* <b>here</b> [1]. Not [3]. Also [2].",
+        False,
+        citations=[Citation(n, passage("p"), 100, 101, "p") for n in (1, 2)],
+    )
     out = answer_markdown(Turn(answer, SAMPLE), 4)
     assert cite_link(4, 1) in out and cite_link(4, 2) in out
     assert r"\[3\]" in out and "&lt;b&gt;here&lt;/b&gt;" in out and r"\*waited\*" in out
@@ -89,10 +93,14 @@ def test_answer_bubble_links_only_real_citations_and_escapes_html_and_markdown()
 def test_export_holds_each_question_its_answer_and_numbered_sources():
     p = passage("The quay was renamed <Saltreach Pier> on Tuesday.", title="Harbour notice")
     answer = Answer(
-        "The quay was renamed [1].", False, [Citation(1, p, 100, 137, p.text[:37])], [p], question="Q?"
+        "The quay was renamed [1].",
+        False,
+        [Citation(1, p, 100, 137, p.text[:37])],
+        [p],
+        question="Q?",
+        rewritten_question="Q? and <b>more</b>",
     )
-    answer.rewritten_question = "Q? and <b>more</b>"
-    scoped = Scope("sample", sources=("Src",))
+    scoped = Scope("sample", SearchFilter(sources=("Src",)))
     turns = [Turn(answer, scoped), Turn(Answer("", True, question="R?"), scoped)]
     out = conversation_markdown(exchanges(turns), datetime(2026, 1, 2))
     assert "## 1. Q?" in out and "The quay was renamed [^1-1]." in out
@@ -111,8 +119,14 @@ def test_export_holds_each_question_its_answer_and_numbered_sources():
 
 def test_differing_reports_are_flagged_in_the_bubble_the_panel_and_the_export():
     p = passage("The Fed raised rates by 75 basis points <b>again</b>.")
-    answer = Answer("By a quarter point [1].", False, [Citation(1, p, 100, 101, "x")], [p], question="Q?")
-    answer.conflicts = [Conflict(1, "2022-11-03", p.text, 100, 100 + len(p.text), ("0.75 pt",))]
+    answer = Answer(
+        "By a quarter point [1].",
+        False,
+        [Citation(1, p, 100, 101, "x")],
+        [p],
+        question="Q?",
+        conflicts=[Conflict(1, "2022-11-03", p.text, 100, 100 + len(p.text), ("0.75 pt",))],
+    )
     turn = Turn(answer, SAMPLE)
     assert "⇄ reports differ: \\[1\\] of 2022-11-03" in answer_markdown(turn, 0)
     panel = evidence_panel([turn])

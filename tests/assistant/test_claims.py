@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.verifiers.answers import finish_answer
+from assistant.verifiers.answers import verdict
 from assistant.verifiers.citations import verify_answer
 from assistant.verifiers.forms import forms, requirements, satisfied
 from core.answer import Answer, Passage
@@ -59,8 +59,7 @@ def test_a_wrong_answer_restating_the_question_is_not_moved_to_a_passage_that_on
     verified = verify_answer(draft, [POLYGON, ENGADGET, TECHCRUNCH], STEAM_QUESTION, embeddings)
     (sentence,) = verified.sentences
     assert not sentence.supported and 3 not in sentence.cites
-    answer = Answer("", False, passages=[POLYGON, ENGADGET, TECHCRUNCH], question=STEAM_QUESTION)
-    finish_answer(answer, draft, STEAM_QUESTION, embeddings)
+    answer = verdict(draft, STEAM_QUESTION, [POLYGON, ENGADGET, TECHCRUNCH], embeddings)
     assert answer.declined
 
 
@@ -70,8 +69,7 @@ def test_the_right_answer_stated_with_the_questions_constraints_in_each_outlet_i
         "Valve is set to release an updated version of their hardware with numerous improvements and "
         "immediate availability starting November 16th. [1], [2]"
     )
-    answer = Answer("", False, passages=[POLYGON, ENGADGET], question=STEAM_QUESTION)
-    finish_answer(answer, draft, STEAM_QUESTION, embeddings)
+    answer = verdict(draft, STEAM_QUESTION, [POLYGON, ENGADGET], embeddings)
     assert not answer.declined and answer.sentences[0].supported
     assert ",," not in answer.text and answer.text.startswith("Valve is set to release")
     assert "(reported 9 November 2023)" in answer.text  # the answer says the date of its report
@@ -146,30 +144,30 @@ FED_QUESTION = (
 
 def test_an_answer_from_an_older_report_leads_with_the_latest_and_notes_the_earlier(embeddings):
     # RealTime QA 20230203_17: "75 basis points [2]" from a November article; gold: a quarter point.
-    answer = Answer("", False, passages=[FED_OLD, FED_NEW], question=FED_QUESTION)
     draft = "The Federal Reserve raised its key short-term interest rate by 75 basis points [1]."
-    finish_answer(answer, draft, FED_QUESTION, embeddings, as_of=date(2023, 2, 3))
+    answer = verdict(draft, FED_QUESTION, [FED_OLD, FED_NEW], embeddings, as_of=date(2023, 2, 3))
     assert (
         answer.text.startswith("The latest report, on 1 February 2023:") and "a quarter point" in answer.text
     )
     assert "An earlier report, on 3 November 2022, differs" in answer.text
     assert [(c.n, c.published) for c in answer.conflicts] == [(1, "2022-11-03")]
     assert {c.n for c in answer.citations} == {1, 2}
-    assert answer.to_dict()["conflicts"][0]["figures"]
+    shown = Answer.of(answer, passages=[FED_OLD, FED_NEW], question=FED_QUESTION)
+    assert shown.text == answer.text and shown.to_dict()["conflicts"][0]["figures"]
 
 
 def test_an_answer_from_the_latest_report_notes_the_earlier_one(embeddings):
-    answer = Answer("", False, passages=[FED_OLD, FED_NEW], question=FED_QUESTION)
-    finish_answer(answer, "By a quarter point [2].", FED_QUESTION, embeddings, as_of=date(2023, 2, 3))
+    answer = verdict(
+        "By a quarter point [2].", FED_QUESTION, [FED_OLD, FED_NEW], embeddings, as_of=date(2023, 2, 3)
+    )
     assert answer.text.startswith("By a quarter point (reported 1 February 2023) [2].")
     assert "An earlier report, on 3 November 2022, differs: The Federal Reserve announced" in answer.text
     assert [c.n for c in answer.conflicts] == [1]
 
 
 def test_a_report_after_the_questions_date_is_not_the_latest(embeddings):
-    answer = Answer("", False, passages=[FED_NEW, FED_OLD], question=FED_QUESTION)
     draft = "By 75 basis points [2]."
-    finish_answer(answer, draft, FED_QUESTION, embeddings, as_of=date(2022, 12, 1))
+    answer = verdict(draft, FED_QUESTION, [FED_NEW, FED_OLD], embeddings, as_of=date(2022, 12, 1))
     assert (
         answer.text.startswith("By 75 basis points (reported 3 November 2022) [2].") and not answer.conflicts
     )
@@ -188,22 +186,11 @@ def test_an_answer_about_another_years_event_does_not_answer_this_weekends(embed
         "Phoenix will host the 2024 men's Final Four at State Farm Stadium. This year, the Final Four is at NRG "
         "Stadium in Houston.",
     )
-    answer = Answer("", False, passages=[p], question=question)
-    finish_answer(
-        answer,
-        "Phoenix will host the 2024 men's Final Four [1].",
-        question,
-        embeddings,
-        as_of=date(2023, 3, 31),
+    stale = verdict(
+        "Phoenix will host the 2024 men's Final Four [1].", question, [p], embeddings, as_of=date(2023, 3, 31)
     )
-    assert answer.declined
-    finish_answer(
-        fresh := Answer("", False, passages=[p], question=question),
-        "Houston [1].",
-        question,
-        embeddings,
-        as_of=date(2023, 3, 31),
-    )
+    assert stale.declined
+    fresh = verdict("Houston [1].", question, [p], embeddings, as_of=date(2023, 3, 31))
     assert not fresh.declined
 
 
@@ -228,14 +215,11 @@ def test_a_report_from_months_before_this_week_does_not_answer_it(embeddings):
         "The Omicron subvariant XBB.1.5 has become the most dominant Covid-19 variant in the US, causing the "
         "most new cases.",
     )
-    stale = Answer("", False, passages=[july], question=question)
-    finish_answer(stale, "Omicron's BA.5 [1].", question, embeddings, as_of=date(2023, 1, 6))
+    stale = verdict("Omicron's BA.5 [1].", question, [july], embeddings, as_of=date(2023, 1, 6))
     assert stale.declined  # the July report is about July's leader
-    both = Answer("", False, passages=[july, january], question=question)
-    finish_answer(both, "XBB.1.5 [2].", question, embeddings, as_of=date(2023, 1, 6))
+    both = verdict("XBB.1.5 [2].", question, [july, january], embeddings, as_of=date(2023, 1, 6))
     assert not both.declined and both.text.startswith("XBB.1.5 (reported 4 January 2023) [2]")
-    undated = Answer("", False, passages=[july], question=question)
-    finish_answer(undated, "Omicron's BA.5 [1].", question, embeddings)  # no date asked as of: no period
+    undated = verdict("Omicron's BA.5 [1].", question, [july], embeddings)  # no date asked as of: no period
     assert not undated.declined
 
 
@@ -275,7 +259,6 @@ def test_the_chain_verifies_as_of_the_questions_date(embeddings):
 
 def test_a_sentence_after_the_answer_that_only_restates_the_question_is_left_out(embeddings):
     question = "Which company is set to release new hardware starting November 16th?"
-    answer = Answer("", False, passages=[ENGADGET], question=question)
     draft = "Valve [1]. The company is set to release new hardware starting November 16th."
-    finish_answer(answer, draft, question, embeddings)
+    answer = verdict(draft, question, [ENGADGET], embeddings)
     assert [s.text for s in answer.sentences] == ["Valve (reported 9 November 2023)."]

@@ -20,11 +20,11 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from assistant.chain import Assistant
 from assistant.factory import build_retriever
-from assistant.models.embeddings import LocalEmbeddings
-from assistant.retrievers.filters import SearchFilter
 from assistant.retrievers.hybrid import PassageRetriever, to_passage
 from core.answer import Answer, Sources
 from core.errors import QuestionError, StoreError
+from core.filters import SearchFilter
+from models.embeddings import LocalEmbeddings
 
 RATE_QUESTION = "What interest rate did the Bank of Kestria set?"
 
@@ -41,7 +41,7 @@ class TestRetrieverStandard(RetrieversIntegrationTests):
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
         index = type(self).index
-        return {"collection": index.collection, "embeddings": index.embeddings, "mirror": index.mirror}
+        return {"index": index.chunks, "embeddings": index.embeddings}
 
     @property
     def retriever_query_example(self) -> str:
@@ -197,7 +197,7 @@ def test_vectorstore_view_searches_the_collection_and_refuses_writes(sample_sett
     dense = build_retriever(sample_settings, sample_index, mode="dense", k=3).invoke(RATE_QUESTION)
     assert [d.id for d in hits] == [d.id for d in dense]  # the same vectors, the same query embedding
 
-    before = sample_index.collection.count()
+    before = sample_index.chunks.count()
     for write in (
         lambda: store.add_texts(["An unindexed chunk."]),
         lambda: store.add_documents([Document("An unindexed chunk.")]),
@@ -205,4 +205,4 @@ def test_vectorstore_view_searches_the_collection_and_refuses_writes(sample_sett
     ):
         with pytest.raises(StoreError, match="read-only"):
             write()
-    assert sample_index.collection.count() == before
+    assert sample_index.chunks.count() == before

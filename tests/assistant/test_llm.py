@@ -11,9 +11,9 @@ import pytest
 from assistant.generators.llama_server import release_local_models, start_llama_server
 from assistant.generators.llm import OpenAICompatibleChat, make_chat_model
 from assistant.generators.tokens import count_tokens, estimate_tokens
-from assistant.models.catalog import gguf_path
 from core.errors import ConfigError, LLMError, ModelError
 from core.settings import Settings
+from models.catalog import gguf_path
 
 
 @pytest.fixture(scope="module")

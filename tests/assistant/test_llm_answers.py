@@ -8,12 +8,13 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.factory import build_assistant, open_index
+from assistant.factory import build_assistant
 from assistant.generators.llama_server import start_llama_server
-from assistant.models.catalog import gguf_path
 from core.answer import NOT_IN_ARTICLES, Answer, Sources
 from core.article import Article
 from core.settings import Settings
+from ingest.collection import open_index
+from models.catalog import gguf_path
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.integration

@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from assistant.factory import Index, make_retriever
-from assistant.retrievers.filters import SearchFilter
+from assistant.factory import build_retriever
 from assistant.retrievers.hybrid import MODES, PassageRetriever
 from core.answer import Passage
 from core.article import Article
 from core.chunks import INDEX_FORMAT
 from core.errors import QuestionError
+from core.filters import SearchFilter
 from core.settings import Settings
+from ingest.collection import Index
 from store.articles import open_article_store
-from store.chroma import index_format, open_client, open_collection
+from store.chunk_index import open_chunk_index
 
 
 def _article(id: str, title: str, text: str, source: str, author: str, published: str) -> Article:
@@ -171,12 +172,8 @@ MINE = "What happened at the Draskov mine?"
 def _index(data_dir: Path, embeddings, collection: str) -> Index:
     """An ``Index`` as ``open_index`` builds it, reusing the session's MiniLM embedder."""
     settings = Settings(data_dir=data_dir, collection=collection, llm="extractive")
-    return Index(
-        open_collection(data_dir, collection, "minilm"),
-        open_article_store(data_dir, collection),
-        embeddings,
-        settings,
-    )
+    articles = open_article_store(data_dir, collection)
+    return Index(open_chunk_index(data_dir, collection, "minilm", articles), articles, embeddings, settings)
 
 
 @pytest.fixture(scope="module")
@@ -185,15 +182,13 @@ def news(tmp_path_factory, embeddings) -> Index:
     index = _index(tmp_path_factory.mktemp("retrieval"), embeddings, "news")
     report = index.ingest(CORPUS)
     assert report.added == len(CORPUS) and not report.errors
-    assert index.collection.count() == len(CORPUS)  # one chunk per article
+    assert index.chunks.count() == len(CORPUS)  # one chunk per article
     return index
 
 
 def retriever(index: Index, mode: str = "hybrid", **kw) -> PassageRetriever:
     kw.setdefault("k", 20)
-    return PassageRetriever(
-        collection=index.collection, embeddings=index.embeddings, mirror=index.mirror, mode=mode, **kw
-    )
+    return PassageRetriever(index=index.chunks, embeddings=index.embeddings, mode=mode, **kw)
 
 
 def ids(passages: list[Passage]) -> list[str]:
@@ -237,10 +232,14 @@ def test_k_limits_the_passages(news: Index) -> None:
     assert len(r.search(MINE, k=3)) == 3
 
 
-def test_bm25_without_a_lexical_index_says_how_to_build_it(news: Index) -> None:
-    r = PassageRetriever(collection=news.collection, embeddings=news.embeddings, mirror=None, mode="bm25")
-    with pytest.raises(QuestionError, match="ingest"):
-        r.search(MINE)
+def test_bm25_without_a_saved_mirror_builds_it_from_the_chunks(tmp_path: Path, embeddings) -> None:
+    """The chunk index always has its mirror (BM25): one missing on disk is rebuilt on the first search."""
+    index = _index(tmp_path, embeddings, "nomirror")
+    assert index.ingest(FORMAT_SET).added == len(FORMAT_SET)
+    reopened = open_chunk_index(tmp_path, "nomirror", "minilm", index.articles)
+    r = PassageRetriever(index=reopened, embeddings=index.embeddings, mode="bm25")
+    assert ids(r.search(BRIDGE))[0] == "bridge"
+    assert (reopened.mirror_dir / "chunks.json").exists()
 
 
 # --- filters -----------------------------------------------------------------------------------------
@@ -327,14 +326,14 @@ def test_unknown_author_is_refused_naming_the_known_ones(news: Index) -> None:
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_configured_retriever_matches_sources_case_insensitively(news: Index, mode: str) -> None:
-    r = make_retriever(replace(news.settings, retriever=mode), news)
+    r = build_retriever(replace(news.settings, retriever=mode), news)
     assert ids(r.search(MINE, filter=SearchFilter(sources=("reuters",)))) == ["mine-reuters"]
     assert set(ids(r.search(MINE, filter=SearchFilter(authors=("okafor",))))) == {"mine-ledger", "mine-fines"}
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_configured_retriever_refuses_an_unknown_source(news: Index, mode: str) -> None:
-    r = make_retriever(replace(news.settings, retriever=mode), news)
+    r = build_retriever(replace(news.settings, retriever=mode), news)
     with pytest.raises(QuestionError, match="Reuters"):
         r.search(MINE, filter=SearchFilter(sources=("bloomberg",)))
 
@@ -377,7 +376,7 @@ def test_recency_alone_prefers_the_article_from_the_days_before_the_question(new
 
 @pytest.mark.parametrize("mode", MODES)
 def test_identical_texts_yield_one_passage(news: Index, mode: str) -> None:
-    assert news.collection.get(where={"article_id": {"$in": ["volcano-reuters", "volcano-ledger"]}})["ids"]
+    assert news.chunks.of_articles(["volcano-reuters", "volcano-ledger"])
     passages = retriever(news, mode).search("Did the volcano on Mirra island erupt?")
     volcano = [p for p in passages if p.article_id.startswith("volcano-")]
     assert len(volcano) == 1
@@ -438,14 +437,17 @@ BRIDGE = "Why was the Dunmore bridge closed?"
 
 
 def _make_format_1(index: Index) -> None:
-    """What a version-1 collection looks like: no ``published_day`` on chunks, and marked format 1."""
-    chunk_ids = index.collection.get(include=[])["ids"]
-    index.collection.update(ids=chunk_ids, metadatas=[{"published_day": None}] * len(chunk_ids))
-    index.collection.modify(metadata={**(index.collection.metadata or {}), "index_format": 1})
+    """What a version-1 collection looks like: no ``published_day`` on chunks (in Chroma, and so in the
+    chunk mirror, rebuilt because the format changed), and marked format 1."""
+    collection = index.chunks._collection  # test-only: the chunk index writes only the current format
+    chunk_ids = collection.get(include=[])["ids"]
+    collection.update(ids=chunk_ids, metadatas=[{"published_day": None}] * len(chunk_ids))
+    index.chunks.record(index_format=1)
+    index.chunks.refresh()
 
 
 def _dated_dense(index: Index) -> list[str]:
-    r = PassageRetriever(collection=index.collection, embeddings=index.embeddings, mode="dense", k=5)
+    r = PassageRetriever(index=index.chunks, embeddings=index.embeddings, mode="dense", k=5)
     return ids(r.search(BRIDGE, filter=SearchFilter(since=date(2023, 1, 1))))
 
 
@@ -454,7 +456,7 @@ def old_format(tmp_path, embeddings) -> Index:
     index = _index(tmp_path, embeddings, "fmt")
     assert index.ingest(FORMAT_SET).added == len(FORMAT_SET)
     _make_format_1(index)
-    assert index_format(index.collection) == 1
+    assert index.chunks.metadata["index_format"] == 1 and index.chunks.outdated
     assert "bridge" not in _dated_dense(index)  # its chunks have no day to filter on
     return index
 
@@ -463,10 +465,11 @@ def test_ingest_reindexes_a_collection_of_an_older_format(old_format: Index, tmp
     report = old_format.ingest(FORMAT_SET)
     assert report.added + report.updated == len(FORMAT_SET)
     assert report.unchanged == 0
-    assert index_format(old_format.collection) == INDEX_FORMAT
-    assert index_format(open_client(tmp_path).get_collection("fmt")) == INDEX_FORMAT  # persisted
+    assert old_format.chunks.metadata["index_format"] == INDEX_FORMAT and not old_format.chunks.outdated
+    reopened = open_chunk_index(tmp_path, "fmt", "minilm", old_format.articles)
+    assert reopened.metadata["index_format"] == INDEX_FORMAT  # persisted
     assert _dated_dense(old_format)[:1] == ["bridge"]
-    assert old_format.collection.count() == len(FORMAT_SET)
+    assert old_format.chunks.count() == len(FORMAT_SET)
 
     again = old_format.ingest(FORMAT_SET)
     assert (again.added, again.updated, again.unchanged) == (0, 0, len(FORMAT_SET))
@@ -475,7 +478,7 @@ def test_ingest_reindexes_a_collection_of_an_older_format(old_format: Index, tmp
 def test_ingesting_new_articles_into_an_old_collection_leaves_no_old_chunks(old_format: Index) -> None:
     report = old_format.ingest([BY_ID["navy"]])
     assert report.added == 1
-    marked_current = index_format(old_format.collection) == INDEX_FORMAT
+    marked_current = old_format.chunks.metadata["index_format"] == INDEX_FORMAT
     assert not marked_current or _dated_dense(old_format)[:1] == ["bridge"], (
         "collection marked current while stored articles still have old-format chunks"
     )
@@ -486,9 +489,9 @@ def test_ingesting_new_articles_into_an_old_collection_leaves_no_old_chunks(old_
 
 @pytest.fixture(scope="module")
 def mpnet(tmp_path_factory):
-    from assistant.models.catalog import EMBEDDINGS, embedding_ready
-    from assistant.models.embeddings import LocalEmbeddings
-    from assistant.models.weights import missing_packages
+    from models.catalog import EMBEDDINGS, embedding_ready
+    from models.embeddings import LocalEmbeddings
+    from models.weights import missing_packages
 
     parts = EMBEDDINGS["mpnet"].parts
     if missing_packages(parts):
@@ -520,4 +523,4 @@ def test_older_format_reindexes_stored_articles_the_input_lacks(old_format: Inde
     assert (report.added + report.updated, report.repaired) == (len(FORMAT_SET), 1)
     assert _dated_dense(old_format)[:1] == ["bridge"]  # re-embedded from its stored text, with its day
     assert old_format.articles.pending() == set()
-    assert index_format(old_format.collection) == INDEX_FORMAT
+    assert old_format.chunks.metadata["index_format"] == INDEX_FORMAT and not old_format.chunks.outdated

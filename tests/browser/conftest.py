@@ -53,8 +53,8 @@ def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The chat UI over a fresh copy of the sample corpus plus the XSS article (uploads land here too)."""
     from app.ui import build_ui, serve
     from app.workspace import Workspace
-    from assistant.factory import open_index
     from core.settings import Settings
+    from ingest.collection import open_index
     from ingest.load import load_articles
 
     data = tmp_path_factory.mktemp("ui-data")

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models.catalog import gguf_ready, gguf_spec, setup_models
 from core.answer import Answer, Passage, Sentence
 from core.errors import ModelError
 from core.settings import settings_from_env
@@ -31,6 +30,7 @@ from eval.judge import (
     validate_judge,
 )
 from eval.metrics import citation_precision, citation_recall
+from models.catalog import gguf_ready, gguf_spec, setup_models
 
 # --- parsing the model's reply -------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.factory import open_index
 from core.article import Article, LoadError
 from core.settings import Settings
+from ingest.collection import open_index
 from ingest.index import index_articles
 
 BODY = (
@@ -27,11 +27,13 @@ def article(n: int, text: str = BODY) -> Article:
 
 
 def chunk_ids(index) -> list[str]:
-    return sorted(index.collection.get(include=[])["ids"])
+    return sorted(c.id for page in index.chunks.pages() for c in page)
 
 
 def run(index, items, **kw):
-    return index_articles(items, index.collection, index.articles, index.embeddings, chunk_size=120, **kw)
+    return index_articles(
+        items, chunks=index.chunks, articles=index.articles, embeddings=index.embeddings, chunk_size=120, **kw
+    )
 
 
 def test_reingest_does_not_duplicate_chunks(index):
@@ -46,11 +48,11 @@ def test_reingest_does_not_duplicate_chunks(index):
 
 def test_changed_article_replaces_its_chunks(index):
     run(index, [article(1), article(2)])
-    before = index.collection.get(where={"article_id": "art1"})["ids"]
+    before = [c.id for c in index.chunks.of_articles(["art1"])]
     report = run(index, [replace(article(1), text="A short replacement text about Korsk.")])
-    after = index.collection.get(where={"article_id": "art1"}, include=["documents"])
+    after = [c.text for c in index.chunks.of_articles(["art1"])]
     assert report.updated == 1
-    assert len(before) > 1 and after["documents"] == ["A short replacement text about Korsk."]
+    assert len(before) > 1 and after == ["A short replacement text about Korsk."]
     assert index.articles.counts() == (2, len(chunk_ids(index)))
 
 
@@ -59,10 +61,8 @@ def test_interrupted_ingest_is_completed_without_orphans(index):
     run(index, [replace(article(1), text=BODY + " " + BODY)])
     index.articles.delete(["art1"])
     run(index, [article(1)])
-    stored = index.collection.get(where={"article_id": "art1"}, include=["metadatas"])
-    assert sorted(m["chunk_index"] for m in stored["metadatas"]) == list(
-        range(index.articles.get("art1").chunks)
-    )
+    stored = index.chunks.of_articles(["art1"])
+    assert sorted(c.meta["chunk_index"] for c in stored) == list(range(index.articles.get("art1").chunks))
 
 
 def test_bad_items_are_reported_and_the_rest_indexed(index):
@@ -73,16 +73,18 @@ def test_bad_items_are_reported_and_the_rest_indexed(index):
 
 def test_chunks_carry_offsets_into_the_stored_article(index):
     run(index, [article(4)])
-    got = index.collection.get(where={"article_id": "art4"}, include=["documents", "metadatas"])
+    got = index.chunks.of_articles(["art4"])
     text = index.articles.text("art4")
-    for doc, meta in zip(got["documents"], got["metadatas"], strict=True):
-        assert text[meta["start"] : meta["end"]] == doc
+    assert got
+    for chunk in got:
+        meta = chunk.meta
+        assert text[meta["start"] : meta["end"]] == chunk.text
         assert meta["title"] == "Article 4" and meta["published"] == "2024-01-04"
 
 
 def test_opening_a_collection_with_another_embedder_is_refused(tmp_path, index):
     from core.errors import ConfigError
-    from store.chroma import open_collection
+    from store.chunk_index import open_chunk_index
 
     with pytest.raises(ConfigError, match="built with the 'minilm' embedding model"):
-        open_collection(index.settings.data_dir, "tst", "mpnet")
+        open_chunk_index(index.settings.data_dir, "tst", "mpnet", index.articles)

@@ -10,11 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from assistant.factory import list_collections, open_index
 from core.errors import StoreError
 from core.settings import Settings
+from ingest.collection import list_collections, open_index
 from tests.conftest import SAMPLE, SAMPLE_ARTICLES
 
 EXE = Path(sys.executable).parent
@@ -103,16 +104,13 @@ def test_an_interrupted_server_ingest_is_repaired(chroma_url, tmp_path, embeddin
     index.ingest(load_articles([SAMPLE_ARTICLES]))
     victim = index.articles.list()[0]
     index.articles.mark_pending([victim.id, "never-recorded"])  # as a killed run leaves them
-    index.collection.upsert(
-        ids=["orphan"],
-        embeddings=[[0.1] * 384],
-        documents=["x"],
-        metadatas=[{"article_id": "never-recorded"}],
+    index.chunks.upsert(
+        ["orphan"], np.full((1, 384), 0.1, dtype=np.float32), ["x"], [{"article_id": "never-recorded"}]
     )
     report = index.ingest([])
     assert report.repaired == 1 and index.articles.pending() == set()
-    assert index.collection.get(ids=["orphan"])["ids"] == []
-    assert index.articles.counts() == (16, index.collection.count())
+    assert index.chunks.get(["orphan"]) == {}
+    assert index.articles.counts() == (16, index.chunks.count())
 
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path):

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.factory import open_index
 from core.settings import Settings
+from ingest.collection import open_index
 from ingest.load import load_articles
 from store.chroma import StoreBusyError, writer_lock
 
@@ -44,11 +44,7 @@ def write_article(folder: Path, n: int, extra: str = "") -> Path:
 def snapshot(data_dir: Path, collection: str = "docs") -> dict[str, tuple[str, tuple]]:
     """Every chunk by id: its text and metadata (what a clean ingest must reproduce exactly)."""
     index = open_index(Settings(data_dir=data_dir, collection=collection, llm="extractive"))
-    got = index.collection.get(include=["documents", "metadatas"])
-    return {
-        i: (d, tuple(sorted(m.items())))
-        for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-    }
+    return {c.id: (c.text, tuple(sorted(c.meta.items()))) for page in index.chunks.pages() for c in page}
 
 
 def ingest(data_dir: Path, folder: Path, **kw):

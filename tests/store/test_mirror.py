@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.factory import Index
 from core.article import Article
-from core.chunks import contextual_text
+from core.chunks import INDEX_FORMAT, contextual_text
+from core.filters import SearchFilter, matching
 from core.settings import Settings
+from ingest.collection import Index
 from ingest.index import index_articles
 from store.articles import open_article_store
-from store.chroma import open_collection
-from store.mirror import fingerprint, load, matching, open_mirror, text_key
+from store.chunk_index import open_chunk_index
+from store.mirror import fingerprint, load, open_mirror, text_key
 from store.vectors import SMALL, VectorMirror, _Scan, _SmallScan
 
 ARTICLES = [
@@ -74,15 +75,14 @@ NEW = Article(
 def _index(data_dir: Path, embeddings) -> Index:
     """An ``Index`` as ``open_index`` builds it, reusing the session's MiniLM embedder."""
     settings = Settings(data_dir=data_dir, collection="lex", llm="extractive")
-    return Index(
-        open_collection(data_dir, "lex", "minilm"), open_article_store(data_dir, "lex"), embeddings, settings
-    )
+    articles = open_article_store(data_dir, "lex")
+    return Index(open_chunk_index(data_dir, "lex", "minilm", articles), articles, embeddings, settings)
 
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory, embeddings) -> Index:
     """Read-only for tests: the five articles ingested once."""
-    index = _index(tmp_path_factory.mktemp("lexical-shared"), embeddings)
+    index = _index(tmp_path_factory.mktemp("mirror-shared"), embeddings)
     report = index.ingest(ARTICLES)
     assert report.added == len(ARTICLES) and not report.errors
     return index
@@ -97,19 +97,19 @@ def fresh(tmp_path, embeddings) -> Index:
 
 
 def article_ids(index: Index, hits: list[tuple[int, float]]) -> list[str]:
-    return [str(index.mirror.article_ids[i]) for i, _ in hits]
+    return [str(index.chunks.mirror.article_ids[i]) for i, _ in hits]
 
 
 def dense_article_ids(index: Index, query: str) -> list[str]:
-    vector = index.embeddings.embed_query(query)
-    hits = index.collection.query(query_embeddings=[vector], n_results=len(ARTICLES), include=["metadatas"])
-    return [m["article_id"] for m in hits["metadatas"][0]]
+    vector = np.asarray(index.embeddings.embed_query(query), dtype=np.float32)
+    hits = index.chunks.dense(vector, len(ARTICLES), SearchFilter())  # unfiltered: Chroma's own search
+    return [h.meta["article_id"] for h in hits]
 
 
 def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
-    lex = shared.mirror
-    assert len(lex) == shared.collection.count() == len(ARTICLES)
-    assert sorted(lex.ids) == sorted(shared.collection.get(include=[])["ids"])
+    lex = shared.chunks.mirror
+    assert len(lex) == shared.chunks.count() == len(ARTICLES)
+    assert sorted(lex.ids) == sorted(c.id for page in shared.chunks.pages() for c in page)
     fields = {
         str(a): (int(d), str(s), str(w))
         for a, d, s, w in zip(lex.article_ids, lex.days, lex.sources, lex.authors, strict=True)
@@ -120,7 +120,7 @@ def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
 
 def test_rare_exact_name_is_found_first_where_dense_ranks_it_lower(shared: Index) -> None:
     assert dense_article_ids(shared, "Brenn")[0] != "port"  # MiniLM blurs the union leader's name
-    hits = shared.mirror.bm25.search("Brenn", 5)
+    hits = shared.chunks.mirror.bm25.search("Brenn", 5)
     assert article_ids(shared, hits) == ["port"]
     assert hits[0][1] > 0
 
@@ -129,29 +129,32 @@ def test_rare_exact_name_is_found_first_where_dense_ranks_it_lower(shared: Index
     ("query", "expected"), [("Vostrik", "vote"), ("Kepler-Vance", "probe"), ("Varro", "bank")]
 )
 def test_names_find_their_article(shared: Index, query: str, expected: str) -> None:
-    assert article_ids(shared, shared.mirror.bm25.search(query, 3))[0] == expected
+    assert article_ids(shared, shared.chunks.mirror.bm25.search(query, 3))[0] == expected
 
 
 def test_title_and_source_are_searchable(shared: Index) -> None:
     # The title's "reaches" and the source are not in the chunk text, only in its contextual header.
-    assert article_ids(shared, shared.mirror.bm25.search("reaches", 3)) == ["probe"]
-    assert set(article_ids(shared, shared.mirror.bm25.search("Associated Press", 5))) == {"probe", "harvest"}
+    assert article_ids(shared, shared.chunks.mirror.bm25.search("reaches", 3)) == ["probe"]
+    assert set(article_ids(shared, shared.chunks.mirror.bm25.search("Associated Press", 5))) == {
+        "probe",
+        "harvest",
+    }
 
 
 @pytest.mark.parametrize("query", ["zzqx blorftal", "the of and", ""])
 def test_query_without_known_words_finds_nothing(shared: Index, query: str) -> None:
-    assert shared.mirror.bm25.search(query, 5) == []
+    assert shared.chunks.mirror.bm25.search(query, 5) == []
 
 
 def test_scores_are_positive_and_best_first(shared: Index) -> None:
-    hits = shared.mirror.bm25.search("Kestria interest rates drought harvest", 5)
+    hits = shared.chunks.mirror.bm25.search("Kestria interest rates drought harvest", 5)
     scores = [s for _, s in hits]
     assert set(article_ids(shared, hits)) == {"bank", "harvest"}
     assert all(s > 0 for s in scores) and scores == sorted(scores, reverse=True)
 
 
 def test_mask_restricts_results(shared: Index) -> None:
-    lex = shared.mirror
+    lex = shared.chunks.mirror
     query = "Brenn Vostrik Varro"
     assert set(article_ids(shared, lex.bm25.search(query, 5))) == {"port", "vote", "bank"}
     reuters = lex.sources == "Reuters"
@@ -165,8 +168,10 @@ def test_mask_restricts_results(shared: Index) -> None:
 def test_text_keys_identify_texts_up_to_whitespace(shared: Index) -> None:
     assert text_key("Floods close  the\nbridge.") == text_key(" Floods close the bridge. ")
     assert text_key("Floods close the bridge.") != text_key("Floods closed the bridge.")
-    texts = shared.collection.get(ids=shared.mirror.ids, include=["documents"])["documents"]
-    assert shared.mirror.text_keys.tolist() == [text_key(t) for t in texts]
+    stored = shared.chunks.get(shared.chunks.mirror.ids)
+    assert shared.chunks.mirror.text_keys.tolist() == [
+        text_key(stored[i].text) for i in shared.chunks.mirror.ids
+    ]
 
 
 def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,7 +210,7 @@ def test_a_small_collection_is_scanned_exactly_in_numpy_and_a_large_one_in_torch
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
 def test_nearest_is_ordered_by_exact_cosine(shared: Index, query: str) -> None:
-    lex = shared.mirror
+    lex = shared.chunks.mirror
     vector = np.asarray(shared.embeddings.embed_query(query), dtype=np.float32)
     exact = np.argsort(-(lex.vectors.matrix @ vector), kind="stable")
     assert lex.vectors.nearest(vector, 4) == exact[:4].tolist()
@@ -214,78 +219,83 @@ def test_nearest_is_ordered_by_exact_cosine(shared: Index, query: str) -> None:
 
 
 def test_save_and_load_round_trip(shared: Index) -> None:
-    loaded = load(shared.mirror_dir)
+    assert shared.chunks.mirror_dir == shared.settings.data_dir / "mirror" / "lex"
+    loaded = load(shared.chunks.mirror_dir)
     assert loaded is not None
-    assert loaded.fingerprint == shared.mirror.fingerprint == fingerprint(shared.articles)
-    assert loaded.ids == shared.mirror.ids
+    assert (
+        loaded.fingerprint == shared.chunks.mirror.fingerprint == fingerprint(shared.articles, INDEX_FORMAT)
+    )
+    assert loaded.ids == shared.chunks.mirror.ids
     for column in ("article_ids", "days", "sources", "authors", "text_keys"):
-        assert getattr(loaded, column).tolist() == getattr(shared.mirror, column).tolist()
+        assert getattr(loaded, column).tolist() == getattr(shared.chunks.mirror, column).tolist()
     for query in ("Brenn", "Kestria interest rates", "Ambrel barley", "zzqx"):
-        assert loaded.bm25.search(query, 5) == shared.mirror.bm25.search(query, 5)
+        assert loaded.bm25.search(query, 5) == shared.chunks.mirror.bm25.search(query, 5)
 
 
 def test_changed_collection_is_rebuilt_on_open(fresh: Index) -> None:
-    before = fresh.mirror.fingerprint
+    before = fresh.chunks.mirror.fingerprint
     # Ingest behind the BM25 index's back, as an older version or another process might.
-    index_articles([NEW], fresh.collection, fresh.articles, fresh.embeddings)
-    assert fingerprint(fresh.articles) != before
-    stale = load(fresh.mirror_dir)
+    index_articles([NEW], chunks=fresh.chunks, articles=fresh.articles, embeddings=fresh.embeddings)
+    assert fingerprint(fresh.articles, INDEX_FORMAT) != before
+    stale = load(fresh.chunks.mirror_dir)
     assert stale is not None and stale.fingerprint == before and stale.bm25.search("Quillonby", 5) == []
 
-    reopened = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
-    assert reopened.fingerprint == fingerprint(fresh.articles)
+    reopened = open_mirror(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
+    assert reopened.fingerprint == fingerprint(fresh.articles, INDEX_FORMAT)
     assert [str(reopened.article_ids[i]) for i, _ in reopened.bm25.search("Quillonby", 5)] == ["ferry"]
-    saved = load(fresh.mirror_dir)
+    saved = load(fresh.chunks.mirror_dir)
     assert saved is not None and saved.fingerprint == reopened.fingerprint and len(saved) == len(ARTICLES) + 1
 
 
 def test_ingest_brings_the_index_up_to_date(fresh: Index) -> None:
-    assert fresh.mirror.bm25.search("Quillonby", 5) == []
+    assert fresh.chunks.mirror.bm25.search("Quillonby", 5) == []
     fresh.ingest([NEW])
-    assert article_ids(fresh, fresh.mirror.bm25.search("Quillonby", 5)) == ["ferry"]
+    assert article_ids(fresh, fresh.chunks.mirror.bm25.search("Quillonby", 5)) == ["ferry"]
     changed = replace(NEW, text="The Quillonby ferry was withdrawn for good. Marrowgate got a bus.")
     fresh.ingest([changed])
-    assert article_ids(fresh, fresh.mirror.bm25.search("Marrowgate", 5)) == ["ferry"]
-    assert article_ids(fresh, fresh.mirror.bm25.search("Passengers praised crew", 5)) == []
+    assert article_ids(fresh, fresh.chunks.mirror.bm25.search("Marrowgate", 5)) == ["ferry"]
+    assert article_ids(fresh, fresh.chunks.mirror.bm25.search("Passengers praised crew", 5)) == []
 
 
 @pytest.mark.parametrize("garbage", ["{not json", "", '{"format": 1}'])
 def test_corrupt_chunks_file_is_ignored_and_rebuilt(fresh: Index, garbage: str) -> None:
-    chunks = fresh.mirror_dir / "chunks.json"
+    chunks = fresh.chunks.mirror_dir / "chunks.json"
     chunks.write_text(garbage, encoding="utf-8")
-    assert load(fresh.mirror_dir) is None
-    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    assert load(fresh.chunks.mirror_dir) is None
+    rebuilt = open_mirror(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
     assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
-    assert json.loads(chunks.read_text(encoding="utf-8"))["fingerprint"] == fingerprint(fresh.articles)
+    assert json.loads(chunks.read_text(encoding="utf-8"))["fingerprint"] == fingerprint(
+        fresh.articles, INDEX_FORMAT
+    )
 
 
 @pytest.mark.parametrize("garbage", ["null", "[]"])
 def test_chunks_file_that_is_not_an_object_is_ignored_and_rebuilt(fresh: Index, garbage: str) -> None:
-    (fresh.mirror_dir / "chunks.json").write_text(garbage, encoding="utf-8")
-    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    (fresh.chunks.mirror_dir / "chunks.json").write_text(garbage, encoding="utf-8")
+    rebuilt = open_mirror(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
     assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
 
 
 def test_empty_bm25_data_file_is_ignored_and_rebuilt(fresh: Index) -> None:
-    data = sorted(fresh.mirror_dir.glob("*.npy"))
+    data = sorted(fresh.chunks.mirror_dir.glob("*.npy"))
     assert data  # bm25s keeps its sparse score matrix in .npy files
     data[0].write_bytes(b"")
-    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    rebuilt = open_mirror(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
     assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
 
 
 def test_missing_bm25_files_are_rebuilt(fresh: Index) -> None:
-    for path in fresh.mirror_dir.glob("*.npy"):
+    for path in fresh.chunks.mirror_dir.glob("*.npy"):
         path.unlink()
-    rebuilt = open_mirror(fresh.collection, fresh.articles, fresh.mirror_dir)
+    rebuilt = open_mirror(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
     assert [str(rebuilt.article_ids[i]) for i, _ in rebuilt.bm25.search("Brenn", 5)] == ["port"]
 
 
 def test_empty_collection_gives_an_empty_index(tmp_path: Path, embeddings) -> None:
     index = _index(tmp_path, embeddings)
-    assert len(index.mirror) == 0
-    assert index.mirror.bm25.search("Brenn", 5) == []
-    assert load(index.mirror_dir) is not None  # saved, so the next open does not rebuild
+    assert len(index.chunks.mirror) == 0
+    assert index.chunks.mirror.bm25.search("Brenn", 5) == []
+    assert load(index.chunks.mirror_dir) is not None  # saved, so the next open does not rebuild
 
 
 # --- helpers ------------------------------------------------------------------------------------------

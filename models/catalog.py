@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.models.weights import (
+from core.errors import ModelError
+from models.weights import (
     check_free_space,
     concatenate,
     installed,
@@ -32,7 +33,6 @@ from assistant.models.weights import (
     sha256_file,
     verify_sha256,
 )
-from core.errors import ModelError
 
 Progress = Callable[[str], None]
 

@@ -1,11 +1,13 @@
-"""Which articles may answer: ``SearchFilter`` (sources, authors, a date range, the as-of date), built
-directly or from the Chroma-style ``where`` dict LangChain users pass to ``retriever.invoke(q, filter=...)``."""
+"""Which articles may answer: ``SearchFilter`` (sources, authors, a date range, the as-of date), the one filter
+type from the CLI, the UI, the API and eval down to the store. Built directly, or once at the edge from the
+Chroma-style ``where`` dict LangChain users pass to ``retriever.invoke(q, filter=...)``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from core.chunks import day_number
@@ -31,6 +33,29 @@ class SearchFilter:
             raise QuestionError(
                 f"The date range is empty: since {self.since} is after until {self.until}. Swap them."
             )
+
+    @property
+    def empty(self) -> bool:
+        """True when every article may answer."""
+        return self == SearchFilter()
+
+    @cached_property
+    def days(self) -> DayRange | None:
+        """The dates as the range of ``published_day`` numbers a chunk must fall in (computed once)."""
+        if not (self.since or self.until or self.as_of):
+            return None
+        ends = [day_number(d.isoformat()) for d in (self.until, self.as_of) if d]
+        first = day_number(self.since.isoformat()) if self.since else 1 if self.until else 0  # until: dated
+        return DayRange(first, min(ends, default=LAST_DAY))
+
+    @classmethod
+    def parse(
+        cls, given: SearchFilter | Mapping[str, Any] | None, as_of: date | str | None = None
+    ) -> SearchFilter:
+        """The filter an API caller gave: a ``SearchFilter``, a ``where`` dict or nothing, with ``as_of`` (a
+        date or ISO date) overriding its own."""
+        f = given if isinstance(given, SearchFilter) else cls.from_where(given)
+        return f if as_of is None else replace(f, as_of=as_date(as_of))
 
     @classmethod
     def from_where(cls, where: Mapping[str, Any] | None) -> SearchFilter:
@@ -72,6 +97,17 @@ class SearchFilter:
         return cls(**fields)
 
 
+LAST_DAY = 99991231
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Inclusive bounds on a chunk's ``published_day`` (YYYYMMDD; 0 for an undated article)."""
+
+    first: int
+    last: int
+
+
 def _clauses(where: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     for name, condition in where.items():
         if name == "$and":
@@ -103,13 +139,7 @@ def as_date(value: date | str | int) -> date:
         raise QuestionError(f"Bad date {value!r}: write it as YYYY-MM-DD, e.g. 2023-01-31.") from None
 
 
-def day_bounds(f: SearchFilter) -> list[tuple[int, str]]:
-    """The filter's dates as (YYYYMMDD, operator) bounds on ``published_day``, as Chroma's where takes them."""
-    bounds: list[tuple[int, str]] = []
-    if f.since:
-        bounds.append((day_number(f.since.isoformat()), "$gte"))
-    if f.until:
-        bounds += [(day_number(f.until.isoformat()), "$lte"), (0, "$gt")]  # an explicit range needs a date
-    if f.as_of:
-        bounds.append((day_number(f.as_of.isoformat()), "$lte"))
-    return bounds
+def matching(values: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The distinct ``values`` that contain any of ``wanted``, case-insensitively ("reuters" finds "Reuters")."""
+    needles = [w.strip().lower() for w in wanted if w.strip()]
+    return sorted({v for v in values if v and any(n in v.lower() for n in needles)})

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models.catalog import (
+from core.errors import ModelError
+from models.catalog import (
     EMBEDDINGS,
     GGUF_MODELS,
     GGUFSpec,
@@ -18,8 +19,7 @@ from assistant.models.catalog import (
     gguf_ready,
     setup_models,
 )
-from assistant.models.weights import missing_packages, sha256_file, verify_sha256
-from core.errors import ModelError
+from models.weights import missing_packages, sha256_file, verify_sha256
 
 
 def test_minilm_weights_verify() -> None:

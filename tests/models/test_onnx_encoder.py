@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.models.embeddings import LocalEmbeddings
-from assistant.models.onnx_encoder import OnnxEncoder, graph_path
 from core.article import Article
 from ingest.chunk import split_article
 from ingest.load import load_articles
+from models.embeddings import LocalEmbeddings
+from models.onnx_encoder import OnnxEncoder, graph_path
 from tests.conftest import REPO, SAMPLE_ARTICLES
 
 
@@ -74,7 +74,7 @@ def test_the_export_record_holds_the_graphs_hash_and_an_altered_graph_is_exporte
         byte = fh.read(1)
         fh.seek(-1, 1)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    with caplog.at_level(logging.WARNING, logger="assistant.models.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="models.onnx_encoder"):
         after = OnnxEncoder("minilm", tmp_path).encode(chunks[:3])
     assert "exporting it again" in caplog.text
     assert hashlib.sha256(graph.read_bytes()).hexdigest() == record["sha256"]  # the export is deterministic
@@ -101,7 +101,8 @@ def test_a_quick_extractive_answer_imports_neither_torch_nor_the_openai_client(t
     script = f"""
 import sys
 from core.settings import Settings
-from assistant.factory import build_assistant, open_index
+from assistant.factory import build_assistant
+from ingest.collection import open_index
 from ingest.load import load_articles
 settings = Settings(data_dir={str(tmp_path)!r}, collection="quick", llm="extractive")
 index = open_index(settings)

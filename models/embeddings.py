@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.models.catalog import EMBEDDINGS, embedding_model_path
 from core.cpu import native_bf16
 from core.errors import ModelError
 from core.settings import default_models_dir
+from models.catalog import EMBEDDINGS, embedding_model_path
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from assistant.models.onnx_encoder import OnnxEncoder
+    from models.onnx_encoder import OnnxEncoder
 
 
 INT8_MEASURED = frozenset({"minilm"})  # int8 retrieval measured equivalent to float32 ("auto" may choose it)
@@ -167,7 +167,7 @@ def _cuda_available() -> bool:
 @lru_cache(maxsize=4)
 def _onnx_encoder(name: str, models_dir: Path) -> OnnxEncoder | None:
     """The ONNX engine of ``name``, one per process (as ``_load`` is), or None where it cannot be had."""
-    from assistant.models.onnx_encoder import OnnxEncoder
+    from models.onnx_encoder import OnnxEncoder
 
     try:
         return OnnxEncoder(name, models_dir)

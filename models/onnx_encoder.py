@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.models.catalog import EMBEDDINGS, embedding_model_path
-from assistant.models.weights import sha256_file, verify_sha256
 from core.errors import ModelError
+from models.catalog import EMBEDDINGS, embedding_model_path
+from models.weights import sha256_file, verify_sha256
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from assistant.models.embeddings import LocalEmbeddings, _feed_forward_output, choose_device
 from core.article import Article
 from core.cpu import native_bf16
 from ingest.chunk import split_article
 from ingest.load import load_articles
+from models.embeddings import LocalEmbeddings, _feed_forward_output, choose_device
 from tests.conftest import SAMPLE_ARTICLES
 
 
@@ -68,7 +68,7 @@ def test_device_and_precision_follow_the_hardware(precision, cuda, bf16, int8, e
 
 
 def test_auto_embeds_minilm_in_int8_on_a_cpu_without_native_bfloat16(monkeypatch) -> None:
-    from assistant.models import embeddings as module
+    from models import embeddings as module
 
     monkeypatch.setattr(module, "native_bf16", lambda: False)  # the CPU is the boundary: an AVX2-only one
     monkeypatch.setattr(module, "_cuda_available", lambda: False)

@@ -1,0 +1,317 @@
+"""The chunk index: the one way in to a collection's chunks for ingest, retrieval, eval and the benchmarks.
+
+It writes an article's chunks (vector, text, ``chunk_metadata``) and deletes them, fetches chunks by id,
+searches them densely and by BM25 under one ``SearchFilter``, and keeps the collection's run metadata (the
+embedding model, the index format, what eval recorded). Chroma holds the chunks; the chunk mirror
+(store/mirror.py: BM25, the vectors and the filter fields in memory) answers filtered and BM25 searches.
+
+Two implementations behind the one interface, differing in how writers share the store:
+``EmbeddedChunkIndex`` over Chroma embedded in the data directory, which takes one writer process at a time
+(a file lock), and ``ServerChunkIndex`` over a Chroma server, which serialises writers itself.
+Nothing outside ``store/`` touches Chroma.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from chromadb.api.models.Collection import Collection
+
+from core.chunks import INDEX_FORMAT
+from core.errors import ConfigError, QuestionError, StoreError
+from core.filters import SearchFilter, matching
+from store.articles import ArticleStore, is_record_collection
+from store.chroma import open_client, writer_lock
+from store.mirror import ChunkMirror, open_mirror, text_key
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from store.vectorstore import ReadOnlyChroma
+
+_PAGE = 5000
+
+
+@dataclass
+class StoredChunk:
+    """One chunk as stored: its text, its ``chunk_metadata`` and, when asked for, its vector."""
+
+    id: str
+    text: str
+    meta: dict[str, Any]
+    vector: np.ndarray | None = None
+
+
+@dataclass
+class Hit:
+    """A search result: the chunk's vector, day (YYYYMMDD, 0 undated) and text digest (``text_key``: copies
+    of one text share it) from memory; its text and metadata only when the search had them at hand (fetch
+    the rest with ``ChunkIndex.get``)."""
+
+    chunk_id: str
+    vector: np.ndarray
+    day: int
+    key: int
+    text: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class ChunkIndex(ABC):
+    """One collection's chunks: written by ingest, searched by retrieval."""
+
+    def __init__(self, collection: Collection, articles: ArticleStore, data_dir: Path, url: str = "") -> None:
+        self._collection = collection
+        self._articles = articles
+        self.data_dir = data_dir
+        self.url = url
+        self._mirror: ChunkMirror | None = None
+        self._sources: tuple[int, list[str]] | None = None
+
+    @property
+    def name(self) -> str:
+        return self._collection.name
+
+    @property
+    def mirror_dir(self) -> Path:
+        return self.data_dir / "mirror" / self.name
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    # --- run metadata ----------------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the collection records about itself: its embedding model, index format, and what eval adds."""
+        return dict(self._collection.metadata or {})
+
+    def record(self, **values: Any) -> None:
+        """Add ``values`` to the collection's metadata (kept across runs)."""
+        self._collection.modify(metadata={**self.metadata, **values})
+
+    @property
+    def format(self) -> int:
+        """The format the chunks were written in (``core.chunks.INDEX_FORMAT`` when current)."""
+        return int(self.metadata.get("index_format", 1))
+
+    @property
+    def outdated(self) -> bool:
+        """True when the chunks were written in an older format (ingest then re-embeds every article)."""
+        return self.format < INDEX_FORMAT
+
+    def mark_current(self) -> None:
+        """Record that every chunk now has the current format (after a complete re-index)."""
+        self.record(index_format=INDEX_FORMAT)
+
+    # --- writes ----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def writing(self, what: str = "ingest") -> contextlib.AbstractContextManager[None]:
+        """Hold the store for writing (``what`` names the writer to another process that waits)."""
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        metas: Sequence[Mapping[str, Any]],
+    ) -> None:
+        if ids:
+            self._collection.upsert(
+                ids=list(ids),
+                embeddings=vectors,
+                documents=list(texts),
+                metadatas=list(metas),  # type: ignore[arg-type]
+            )
+
+    def delete_articles(self, article_ids: Sequence[str]) -> None:
+        """Remove every chunk of these articles."""
+        if article_ids:
+            self._collection.delete(where={"article_id": {"$in": list(article_ids)}})  # type: ignore[dict-item]
+
+    # --- reads -----------------------------------------------------------------------------------------
+
+    def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The stored chunks with these ids (text and metadata), by id; ids no longer stored are absent."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return {c.id: c for c in _chunks(got)}
+
+    def of_articles(self, article_ids: Sequence[str]) -> list[StoredChunk]:
+        """Every chunk of these articles, with its vector."""
+        got = self._collection.get(
+            where={"article_id": {"$in": list(article_ids)}},  # type: ignore[dict-item]
+            include=["embeddings", "documents", "metadatas"],
+        )
+        return _chunks(got)
+
+    def pages(self, size: int = _PAGE) -> Iterator[list[StoredChunk]]:
+        """Every chunk with its vector, ``size`` at a time, in the store's order."""
+        for offset in range(0, self.count(), size):
+            yield _chunks(
+                self._collection.get(
+                    include=["documents", "metadatas", "embeddings"], limit=size, offset=offset
+                )
+            )
+
+    # --- search ----------------------------------------------------------------------------------------
+
+    @property
+    def mirror(self) -> ChunkMirror:
+        """The chunks in memory (BM25, vectors, filter fields), rebuilt first if ingest changed the
+        collection since it was built."""
+        if self._mirror is None:
+            self._mirror = open_mirror(self.pages, self._articles, self.mirror_dir, self.format)
+            shutil.rmtree(self.data_dir / "lexical" / self.name, ignore_errors=True)  # its folder's old name
+        return self._mirror
+
+    def refresh(self) -> None:
+        """Bring the chunk mirror up to date after a write (here, not on the next question)."""
+        self._mirror = None
+        _ = self.mirror
+
+    def sources(self) -> list[str]:
+        """The distinct sources of the chunks (the outlets a question may name), from memory."""
+        mirror = self.mirror
+        if self._sources is None or self._sources[0] != id(mirror):
+            self._sources = (id(mirror), sorted({str(s) for s in mirror.sources.tolist() if s}))
+        return self._sources[1]
+
+    def dense(self, vector: np.ndarray, k: int, filter: SearchFilter) -> list[Hit]:
+        """The ``k`` chunks nearest ``vector`` (cosine) among those ``filter`` lets through, nearest first.
+
+        Unfiltered, Chroma's HNSW index answers with text and metadata; filtered, an exact search over the
+        allowed rows of the mirror answers (Chroma's filtered HNSW query is ten times slower), and text and
+        metadata are fetched later, for the hits that are kept.
+        """
+        if not filter.empty:
+            mirror = self.mirror
+            return [self._hit(i) for i in mirror.vectors.nearest(vector, k, self._mask(filter))]
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        found = self._collection.query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "embeddings"]
+        )
+        docs, metas, vectors = found["documents"], found["metadatas"], found["embeddings"]
+        assert docs is not None and metas is not None and vectors is not None
+        hits = []
+        for chunk_id, text, meta, v in zip(found["ids"][0], docs[0], metas[0], vectors[0], strict=True):
+            day = int(meta.get("published_day", 0) or 0)  # type: ignore[arg-type]
+            hits.append(Hit(chunk_id, np.asarray(v, dtype=np.float32), day, text_key(text), text, dict(meta)))
+        return hits
+
+    def bm25(self, query: str, k: int, filter: SearchFilter) -> list[Hit]:
+        """The ``k`` chunks BM25 scores highest for ``query`` among those ``filter`` lets through."""
+        return [self._hit(i) for i, _ in self.mirror.bm25.search(query, k, self._mask(filter))]
+
+    def _hit(self, position: int) -> Hit:
+        m = self.mirror
+        return Hit(
+            m.ids[position], m.vectors.matrix[position], int(m.days[position]), int(m.text_keys[position])
+        )
+
+    def _mask(self, f: SearchFilter) -> np.ndarray | None:
+        """The mirror's rows ``f`` lets through; None for all of them."""
+        m = self.mirror
+        mask = np.ones(len(m), dtype=bool)
+        for wanted, known, what in ((f.sources, m.sources, "source"), (f.authors, m.authors, "author")):
+            if wanted:
+                mask &= np.isin(known, self._matching(known, wanted, what))
+        if f.days is not None:
+            mask &= (m.days >= f.days.first) & (m.days <= f.days.last)
+        return None if mask.all() else mask
+
+    @staticmethod
+    def _matching(known: np.ndarray, wanted: Sequence[str], what: str) -> list[str]:
+        """The stored values a source or author filter names, case-insensitively."""
+        values = matching(set(known.tolist()), wanted)
+        if not values:
+            names = sorted({str(v) for v in known.tolist() if v})
+            raise QuestionError(
+                f"No article has a {what} matching {', '.join(wanted)}. Known {what}s include: "
+                f"{', '.join(names[:12]) or 'none'}."
+            )
+        return values
+
+    def as_vectorstore(self, embeddings: Embeddings) -> ReadOnlyChroma:
+        """The collection as LangChain's ``Chroma`` vector store (read-only, dense only; see
+        ``store.vectorstore``)."""
+        from store.vectorstore import ReadOnlyChroma
+
+        return ReadOnlyChroma(
+            client=open_client(self.data_dir, self.url),
+            collection_name=self.name,
+            embedding_function=embeddings,
+        )
+
+
+class EmbeddedChunkIndex(ChunkIndex):
+    """One collection's chunks in Chroma embedded in the data directory: one writer process at a time."""
+
+    def writing(self, what: str = "ingest") -> contextlib.AbstractContextManager[None]:
+        """The store's writer lock; a second writing process gets ``StoreBusyError`` at once."""
+        return writer_lock(self.data_dir, what)
+
+
+class ServerChunkIndex(ChunkIndex):
+    """One collection's chunks on a Chroma server, which takes any number of writers."""
+
+    def writing(self, what: str = "ingest") -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+def open_chunk_index(
+    data_dir: Path, collection: str, embedding_model: str, articles: ArticleStore, url: str = ""
+) -> ChunkIndex:
+    """The chunk index of ``collection`` (cosine space), created on first use: on the Chroma server at ``url``,
+    else embedded in ``data_dir``.
+
+    The embedding model is recorded in the collection's metadata; opening it with another model is refused,
+    since its vectors would not be comparable.
+    """
+    client = open_client(data_dir, url)
+    try:
+        coll = client.get_or_create_collection(
+            collection,
+            metadata={"embedding_model": embedding_model, "index_format": INDEX_FORMAT},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+    except Exception as exc:  # chromadb raises many types; all mean the store is unusable
+        raise StoreError(f"Cannot open collection {collection!r} in {url or data_dir}: {exc}") from exc
+    built_with = (coll.metadata or {}).get("embedding_model")
+    if built_with and built_with != embedding_model:
+        raise ConfigError(
+            f"Collection {collection!r} was built with the {built_with!r} embedding model, not "
+            f"{embedding_model!r}. Use --embedding-model {built_with}, or ingest into another collection."
+        )
+    return (
+        ServerChunkIndex(coll, articles, data_dir, url)
+        if url
+        else EmbeddedChunkIndex(coll, articles, data_dir)
+    )
+
+
+def list_collections(data_dir: Path, url: str = "") -> list[str]:
+    """Names of the chunk collections in the store, sorted."""
+    names = (c.name for c in open_client(data_dir, url).list_collections())
+    return sorted(n for n in names if not is_record_collection(n))
+
+
+def _chunks(got: Mapping[str, Any]) -> list[StoredChunk]:
+    vectors = got.get("embeddings")
+    vectors = [None] * len(got["ids"]) if vectors is None else vectors
+    return [
+        StoredChunk(i, text, dict(meta), None if v is None else np.asarray(v, dtype=np.float32))
+        for i, text, meta, v in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
+        )
+    ]
