@@ -195,7 +195,7 @@ class ChunkIndex(ABC):
         if not filter.empty:
             mirror = self.mirror
             return [self._hit(i) for i in mirror.vectors.nearest(vector, k, self._mask(filter))]
-        n = min(k, self.count())
+        n = min(k, len(self.mirror))  # not Chroma's count: 60 ms at a million chunks
         if n == 0:
             return []
         found = self._collection.query(

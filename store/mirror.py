@@ -24,7 +24,7 @@ import numpy as np
 from core.chunks import stored_contextual_text
 from store.articles import ArticleStore
 from store.bm25 import Bm25
-from store.vectors import VectorMirror
+from store.vectors import SMALL, VectorMirror, quantize
 
 if TYPE_CHECKING:
     from store.chunk_index import StoredChunk
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 Pages = Callable[[], Iterable[list["StoredChunk"]]]  # every stored chunk with its vector, a page at a time
 
 log = logging.getLogger(__name__)
-FORMAT = 3  # bump when what is mirrored or how BM25 tokenizes changes (the folder keeps its old layout)
+FORMAT = 4  # bump when what is mirrored or how BM25 tokenizes changes (the folder keeps its old layout)
 
 
 def fingerprint(articles: ArticleStore, chunk_format: int) -> str:
@@ -115,6 +115,10 @@ def _save(index: ChunkMirror, folder: Path) -> None:
         }
         (staging / "chunks.json").write_text(json.dumps(chunks), encoding="utf-8")
         np.save(staging / "vectors.npy", index.vectors.matrix)
+        if len(index.vectors) > SMALL:  # the int8 scan's codes, so opening it reads no float32 vector
+            codes, scales = index.vectors.int8 or quantize(index.vectors.matrix)
+            np.save(staging / "vectors.int8.npy", codes)
+            np.save(staging / "vectors.scale.npy", scales)
         np.save(staging / "text_keys.npy", index.text_keys)
         old = folder.with_name(f".{folder.name}-old")
         shutil.rmtree(old, ignore_errors=True)
@@ -135,7 +139,12 @@ def load(folder: Path) -> ChunkMirror | None:
         if not isinstance(chunks, dict) or chunks.get("format") != FORMAT:
             return None
         bm25 = Bm25.load(folder, len(chunks["ids"]))
-        vectors = np.load(folder / "vectors.npy")
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")  # searches read few of its rows
+        int8 = None
+        if (folder / "vectors.int8.npy").exists():
+            int8 = (np.load(folder / "vectors.int8.npy"), np.load(folder / "vectors.scale.npy"))
+            if not len(int8[0]) == len(int8[1]) == len(vectors):
+                return None
         text_keys = np.load(folder / "text_keys.npy")
         if not len(vectors) == len(text_keys) == len(chunks["ids"]):
             return None
@@ -149,7 +158,7 @@ def load(folder: Path) -> ChunkMirror | None:
         text_keys=text_keys,
         sources=np.array(chunks["sources"], dtype=object),
         authors=np.array(chunks["authors"], dtype=object),
-        vectors=VectorMirror(vectors),
+        vectors=VectorMirror(vectors, int8),
         bm25=bm25,
         fingerprint=chunks["fingerprint"],
     )

@@ -23,17 +23,22 @@ SMALL = 20_000  # rows up to which numpy scans (1 ms; no torch to import, 1.8 s 
 
 
 class VectorMirror:
-    """One normalised embedding per chunk, in the chunk order of the ``ChunkMirror`` that holds it."""
+    """One normalised embedding per chunk, in the chunk order of the ``ChunkMirror`` that holds it.
 
-    def __init__(self, matrix: np.ndarray) -> None:
+    Loaded from disk, the float32 matrix is memory-mapped: a search reads the int8 codes (``quantize``, saved
+    beside it) and only the rows of its best candidates, so a million chunks cost 0.4 GB of memory, not 1.9.
+    """
+
+    def __init__(self, matrix: np.ndarray, int8: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.matrix = matrix  # float32, (chunks, dimensions)
+        self.int8 = int8  # (codes, scales) from ``quantize``, when saved with the mirror
 
     def __len__(self) -> int:
         return len(self.matrix)
 
     @cached_property
     def _scan(self) -> _Scan | _SmallScan:
-        return _SmallScan(self.matrix) if len(self.matrix) <= SMALL else _Scan(self.matrix)
+        return _SmallScan(self.matrix) if len(self.matrix) <= SMALL else _Scan(self.matrix, self.int8)
 
     def nearest(self, vector: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[int]:
         """Positions of the ``k`` chunks most similar to ``vector`` (by exact cosine), among ``mask`` if given.
@@ -76,18 +81,15 @@ class _Scan:
     (a 3x slower query on 2 cores, measured).
     """
 
-    def __init__(self, vectors: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray, int8: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         import torch
 
-        self.rows = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.vectors = vectors
         self.int8: tuple[torch.Tensor, torch.Tensor] | None = None
         if native_bf16() and len(vectors):
-            scale = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
-            codes = np.empty(vectors.shape, dtype=np.int8)
-            for at in range(0, len(vectors), _PAGE):  # in pages: no float32 copy of the whole matrix
-                codes[at : at + _PAGE] = np.rint(vectors[at : at + _PAGE] / scale[at : at + _PAGE, None])
+            codes, scale = int8 if int8 is not None else quantize(vectors)
             self.int8 = (
-                torch.from_numpy(codes),
+                torch.from_numpy(np.ascontiguousarray(codes)),
                 torch.from_numpy(scale.astype(np.float32)).to(torch.bfloat16),
             )
             try:
@@ -104,9 +106,28 @@ class _Scan:
         query = torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))[None, :].to(torch.bfloat16)
         return torch.ops.aten._weight_int8pack_mm(query, codes, scales)[0].float().numpy()
 
+    @cached_property
+    def rows(self) -> torch.Tensor:
+        """The float32 matrix in memory, for a CPU without the int8 path."""
+        import torch
+
+        matrix = self.vectors  # memory-mapped when loaded: read whole by every scan here, so held in memory
+        if not matrix.flags.writeable:
+            matrix = np.array(matrix, dtype=np.float32)
+        return torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32))
+
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         import torch
 
         if self.int8 is not None:
             return self._int8(vector)
         return torch.mv(self.rows, torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))).numpy()
+
+
+def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 codes of ``vectors`` with one scale per row (float32), as the int8 scan reads them."""
+    scale = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
+    codes = np.empty(vectors.shape, dtype=np.int8)
+    for at in range(0, len(vectors), _PAGE):  # in pages: no float32 copy of the whole matrix
+        codes[at : at + _PAGE] = np.rint(vectors[at : at + _PAGE] / scale[at : at + _PAGE, None])
+    return codes, scale.astype(np.float32)

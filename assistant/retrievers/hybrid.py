@@ -12,7 +12,7 @@ The pipeline, each stage chosen by measurement on RealTime QA (see the README's 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -37,19 +37,15 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61, ran
 
 
 @dataclass
-class _Candidate:
-    chunk_id: str
-    text: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
-    vector: np.ndarray | None = None
-    day: int = 0  # published, YYYYMMDD; 0 when undated
-    key: int = 0  # text_key of the text: copies of one text share it
+class _Candidate(Hit):
+    """A hit in the fused pool: its fused rank score and its cosine similarity to the query."""
+
     fused: float = 0.0
     cosine: float = 0.0
 
     @classmethod
     def of(cls, hit: Hit) -> _Candidate:
-        return cls(hit.chunk_id, hit.text, hit.meta, hit.vector, hit.day, hit.key)
+        return cls(hit.chunk_id, hit.vector, hit.day, hit.key, hit.text, hit.meta)
 
 
 class PassageRetriever(BaseRetriever):
@@ -117,7 +113,6 @@ class PassageRetriever(BaseRetriever):
             self._fuse(self.index.bm25(query, self.fetch_k, filter), pool)
         candidates = list(pool.values())
         for c in candidates:
-            assert c.vector is not None
             c.cosine = float(c.vector @ vector)
         as_of = filter.as_of or date.today()
         window = resolve_dates(query, as_of) if self.date_boost else None
@@ -228,7 +223,7 @@ def _mmr(ranked: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
     if len(ranked) <= 1:
         return ranked
     relevance = np.array([c.cosine for c in ranked])
-    vectors = np.stack([c.vector for c in ranked if c.vector is not None])
+    vectors = np.stack([c.vector for c in ranked])
     chosen: list[int] = [0]
     rest = list(range(1, len(ranked)))
     while rest and len(chosen) < k:

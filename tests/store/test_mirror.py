@@ -17,8 +17,8 @@ from ingest.collection import Index
 from ingest.index import index_articles
 from store.articles import open_article_store
 from store.chunk_index import open_chunk_index
-from store.mirror import fingerprint, load, open_mirror, text_key
-from store.vectors import SMALL, VectorMirror, _Scan, _SmallScan
+from store.mirror import build, fingerprint, load, open_mirror, text_key
+from store.vectors import SMALL, VectorMirror, _Scan, _SmallScan, quantize
 
 ARTICLES = [
     Article(
@@ -206,6 +206,26 @@ def test_a_small_collection_is_scanned_exactly_in_numpy_and_a_large_one_in_torch
     assert np.array_equal(small._scan.similarities(query), rows[:SMALL] @ query)  # exact
     assert np.abs(large._scan.similarities(query)[:SMALL] - rows[:SMALL] @ query).max() < 0.02
     assert small.nearest(query, 3)[0] == large.nearest(query, 3)[0] == 7
+
+
+def test_a_large_saved_mirror_is_opened_memory_mapped_with_its_int8_codes(
+    fresh: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``SMALL`` chunks the int8 codes are saved with the mirror, and opening it reads them, not the
+    float32 vectors (memory-mapped: a search reads only its candidates' rows); searches are unchanged."""
+    monkeypatch.setattr("store.mirror.SMALL", 2)  # the five test articles count as a large collection
+    monkeypatch.setattr("store.vectors.SMALL", 2)
+    monkeypatch.setattr("store.vectors.native_bf16", lambda: True)
+    in_memory = build(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
+    assert (fresh.chunks.mirror_dir / "vectors.int8.npy").exists()
+    loaded = load(fresh.chunks.mirror_dir)
+    assert loaded is not None and isinstance(loaded.vectors.matrix, np.memmap)
+    assert loaded.vectors.int8 is not None
+    codes, scales = quantize(np.asarray(in_memory.vectors.matrix))
+    assert np.array_equal(loaded.vectors.int8[0], codes) and np.array_equal(loaded.vectors.int8[1], scales)
+    for query in ("Brenn", "interest rates in Kestria", "a probe reaches a comet"):
+        vector = np.asarray(fresh.embeddings.embed_query(query), dtype=np.float32)
+        assert loaded.vectors.nearest(vector, 3) == in_memory.vectors.nearest(vector, 3)
 
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
