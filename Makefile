@@ -61,7 +61,7 @@ test-fast: install install-browser
 lint: install
 	$(BIN)/ruff check core store models ingest assistant eval app bench tests
 	$(BIN)/ruff format --check core store models ingest assistant eval app bench tests
-	$(BIN)/mypy core store models ingest assistant eval app
+	$(BIN)/mypy core store models ingest assistant eval app bench
 
 format: install
 	$(BIN)/ruff format core store models ingest assistant eval app bench tests

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from core.settings import (
     Settings,
     settings_from_env,
 )
+
+if TYPE_CHECKING:
+    from core.filters import SearchFilter
 
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +86,7 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def make_filter(flags: dict[str, Any]) -> Any:
+def make_filter(flags: dict[str, Any]) -> SearchFilter | None:
     """Pop the filter flags out of ``flags`` into a ``SearchFilter`` (None when none was given)."""
     from core.filters import SearchFilter
 

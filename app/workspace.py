@@ -73,7 +73,4 @@ class Workspace:
         """Index ``items`` into ``collection``, one ingest at a time; questions see them right after."""
         index = self.index(collection)
         with self._ingesting:
-            report = index.ingest(items, on_progress)
-        with self._lock:  # its retriever holds the BM25 index from before: rebuilt on the next question
-            self._assistants.pop(self.settings_for(collection).collection, None)
-        return report
+            return index.ingest(items, on_progress)  # its chunk index refreshes its mirror as it ends

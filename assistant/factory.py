@@ -15,6 +15,7 @@ def build_retriever(settings: Settings, index: Index | None = None, **overrides:
     """The hybrid retriever over the collection named in ``settings`` (a LangChain ``BaseRetriever``);
     ``overrides`` replace its settings, e.g. ``k=3`` or ``mode="dense"``."""
     index = index or open_index(settings)
+    _ = index.chunks.mirror  # opened, or rebuilt when stale, here rather than on the first question
     rescorer = None
     if settings.rescore == "mpnet":
         rescorer = LocalEmbeddings(

@@ -54,7 +54,7 @@ class Tally:
     peak_rss_mb: float = 0.0
 
     def summary(self) -> dict[str, Any]:
-        def pct(values: list[float], q: float) -> float | None:
+        def pct(values: list[float], q: int) -> float | None:
             return round(statistics.quantiles(values, n=100)[q - 1], 3) if len(values) >= 2 else None
 
         by_kind = {

@@ -23,7 +23,7 @@ from typing import Any
 from tqdm import tqdm
 
 import assistant.generators.excerpts as excerpts_module
-from assistant.chain import Assistant, AssistantInput
+from assistant.chain import Assistant
 from assistant.factory import build_assistant
 from assistant.generators.prompts import format_excerpt
 from assistant.ranking import ScoredSentence, score_sentences
@@ -58,7 +58,7 @@ def _score_once(question: str, passages: list[Passage], embeddings: Any) -> list
 def _arm(penalty: Callable[[int], float] | None, weight: float | None) -> Iterator[None]:
     saved = excerpts_module.rank_penalty, excerpts_module.CONSTRAINT_WEIGHT
     if penalty is not None:
-        excerpts_module.rank_penalty = penalty
+        excerpts_module.rank_penalty = penalty  # type: ignore[assignment]
     if weight is not None:
         excerpts_module.CONSTRAINT_WEIGHT = weight
     try:
@@ -72,11 +72,8 @@ def read_one(
 ) -> tuple[list[Passage], str, list[Passage]]:
     """The passages read, the text read, and the candidates, for question ``q`` under ``arm``."""
     candidates_k, parts, penalty, weight = ARMS[arm]
-    request = AssistantInput(
-        question=q.question, k=candidates_k, filter=question_filter(q, PRESETS["default"])
-    )
     assistant.split_parts = parts
-    candidates, groups = assistant.retrieve(q.question, request, {})
+    candidates, groups = assistant.retrieve(q.question, question_filter(q, PRESETS["default"]), candidates_k)
     with _arm(penalty, weight):
         reading = assistant.read(q.question, candidates, groups)
     text = "\n".join(format_excerpt(e) for e in reading.excerpts)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class ChunkIndex(ABC):
         self.data_dir = data_dir
         self.url = url
         self._mirror: ChunkMirror | None = None
-        self._sources: tuple[int, list[str]] | None = None
+        self._opening = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -167,23 +168,32 @@ class ChunkIndex(ABC):
     @property
     def mirror(self) -> ChunkMirror:
         """The chunks in memory (BM25, vectors, filter fields), rebuilt first if ingest changed the
-        collection since it was built."""
-        if self._mirror is None:
-            self._mirror = open_mirror(self.pages, self._articles, self.mirror_dir, self.format)
-            shutil.rmtree(self.data_dir / "lexical" / self.name, ignore_errors=True)  # its folder's old name
-        return self._mirror
+        collection since it was built. A search takes it once: a refresh meanwhile replaces it whole."""
+        mirror = self._mirror
+        if mirror is None:
+            with self._opening:  # the UI's questions run in threads: one of them opens it
+                if self._mirror is None:
+                    self._mirror = self._open_mirror()
+                mirror = self._mirror
+        return mirror
 
     def refresh(self) -> None:
-        """Bring the chunk mirror up to date after a write (here, not on the next question)."""
-        self._mirror = None
-        _ = self.mirror
+        """Bring the chunk mirror up to date after a write (here, not on the next question); searches
+        under way finish on the one they started with."""
+        with self._opening:
+            self._mirror = self._open_mirror()
+
+    def _open_mirror(self) -> ChunkMirror:
+        mirror = open_mirror(self.pages, self._articles, self.mirror_dir, self.format)
+        old = self.data_dir / "lexical"  # where earlier versions kept it
+        shutil.rmtree(old / self.name, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            old.rmdir()  # once no collection is left in it
+        return mirror
 
     def sources(self) -> list[str]:
         """The distinct sources of the chunks (the outlets a question may name), from memory."""
-        mirror = self.mirror
-        if self._sources is None or self._sources[0] != id(mirror):
-            self._sources = (id(mirror), sorted({str(s) for s in mirror.sources.tolist() if s}))
-        return self._sources[1]
+        return self.mirror.source_names
 
     def dense(self, vector: np.ndarray, k: int, filter: SearchFilter) -> list[Hit]:
         """The ``k`` chunks nearest ``vector`` (cosine) among those ``filter`` lets through, nearest first.
@@ -192,10 +202,10 @@ class ChunkIndex(ABC):
         allowed rows of the mirror answers (Chroma's filtered HNSW query is ten times slower), and text and
         metadata are fetched later, for the hits that are kept.
         """
+        mirror = self.mirror
         if not filter.empty:
-            mirror = self.mirror
-            return [self._hit(i) for i in mirror.vectors.nearest(vector, k, self._mask(filter))]
-        n = min(k, len(self.mirror))  # not Chroma's count: 60 ms at a million chunks
+            return [_hit(mirror, i) for i in mirror.vectors.nearest(vector, k, _mask(mirror, filter))]
+        n = min(k, len(mirror))  # not Chroma's count: 60 ms at a million chunks
         if n == 0:
             return []
         found = self._collection.query(
@@ -211,36 +221,8 @@ class ChunkIndex(ABC):
 
     def bm25(self, query: str, k: int, filter: SearchFilter) -> list[Hit]:
         """The ``k`` chunks BM25 scores highest for ``query`` among those ``filter`` lets through."""
-        return [self._hit(i) for i, _ in self.mirror.bm25.search(query, k, self._mask(filter))]
-
-    def _hit(self, position: int) -> Hit:
-        m = self.mirror
-        return Hit(
-            m.ids[position], m.vectors.matrix[position], int(m.days[position]), int(m.text_keys[position])
-        )
-
-    def _mask(self, f: SearchFilter) -> np.ndarray | None:
-        """The mirror's rows ``f`` lets through; None for all of them."""
-        m = self.mirror
-        mask = np.ones(len(m), dtype=bool)
-        for wanted, known, what in ((f.sources, m.sources, "source"), (f.authors, m.authors, "author")):
-            if wanted:
-                mask &= np.isin(known, self._matching(known, wanted, what))
-        if f.days is not None:
-            mask &= (m.days >= f.days.first) & (m.days <= f.days.last)
-        return None if mask.all() else mask
-
-    @staticmethod
-    def _matching(known: np.ndarray, wanted: Sequence[str], what: str) -> list[str]:
-        """The stored values a source or author filter names, case-insensitively."""
-        values = matching(set(known.tolist()), wanted)
-        if not values:
-            names = sorted({str(v) for v in known.tolist() if v})
-            raise QuestionError(
-                f"No article has a {what} matching {', '.join(wanted)}. Known {what}s include: "
-                f"{', '.join(names[:12]) or 'none'}."
-            )
-        return values
+        mirror = self.mirror
+        return [_hit(mirror, i) for i, _ in mirror.bm25.search(query, k, _mask(mirror, filter))]
 
     def as_vectorstore(self, embeddings: Embeddings) -> ReadOnlyChroma:
         """The collection as LangChain's ``Chroma`` vector store (read-only, dense only; see
@@ -304,6 +286,33 @@ def list_collections(data_dir: Path, url: str = "") -> list[str]:
     """Names of the chunk collections in the store, sorted."""
     names = (c.name for c in open_client(data_dir, url).list_collections())
     return sorted(n for n in names if not is_record_collection(n))
+
+
+def _hit(m: ChunkMirror, position: int) -> Hit:
+    return Hit(m.ids[position], m.vectors.matrix[position], int(m.days[position]), int(m.text_keys[position]))
+
+
+def _mask(m: ChunkMirror, f: SearchFilter) -> np.ndarray | None:
+    """The mirror's rows ``f`` lets through; None for all of them."""
+    mask = np.ones(len(m), dtype=bool)
+    for wanted, known, what in ((f.sources, m.sources, "source"), (f.authors, m.authors, "author")):
+        if wanted:
+            mask &= np.isin(known, _matching(known, wanted, what))
+    if f.days is not None:
+        mask &= (m.days >= f.days.first) & (m.days <= f.days.last)
+    return None if mask.all() else mask
+
+
+def _matching(known: np.ndarray, wanted: Sequence[str], what: str) -> list[str]:
+    """The stored values a source or author filter names, case-insensitively."""
+    values = matching(set(known.tolist()), wanted)
+    if not values:
+        names = sorted({str(v) for v in known.tolist() if v})
+        raise QuestionError(
+            f"No article has a {what} matching {', '.join(wanted)}. Known {what}s include: "
+            f"{', '.join(names[:12]) or 'none'}."
+        )
+    return values
 
 
 def _chunks(got: Mapping[str, Any]) -> list[StoredChunk]:

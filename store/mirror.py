@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,11 @@ class ChunkMirror:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @cached_property
+    def source_names(self) -> list[str]:
+        """The distinct sources, sorted."""
+        return sorted({str(s) for s in self.sources.tolist() if s})
+
 
 def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int) -> ChunkMirror:
     """Index every chunk ``pages`` yields and save the index to ``folder`` (replaced atomically)."""
@@ -88,7 +94,7 @@ def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int)
         text_keys=np.array(fields["key"], dtype=np.int64),
         sources=np.array(fields["source"], dtype=object),
         authors=np.array(fields["author"], dtype=object),
-        vectors=VectorMirror(np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)),
+        vectors=_vectors(np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)),
         bm25=Bm25.build(texts),
         fingerprint=print_,
     )
@@ -97,6 +103,11 @@ def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int)
         "Chunk mirror (BM25, vectors) of %d chunks built in %.1f s", len(ids), time.perf_counter() - began
     )
     return index
+
+
+def _vectors(matrix: np.ndarray) -> VectorMirror:
+    """The vectors of a freshly built mirror, with their int8 codes when the collection is scanned in int8."""
+    return VectorMirror(matrix, quantize(matrix) if len(matrix) > SMALL else None)
 
 
 def _save(index: ChunkMirror, folder: Path) -> None:
@@ -115,10 +126,9 @@ def _save(index: ChunkMirror, folder: Path) -> None:
         }
         (staging / "chunks.json").write_text(json.dumps(chunks), encoding="utf-8")
         np.save(staging / "vectors.npy", index.vectors.matrix)
-        if len(index.vectors) > SMALL:  # the int8 scan's codes, so opening it reads no float32 vector
-            codes, scales = index.vectors.int8 or quantize(index.vectors.matrix)
-            np.save(staging / "vectors.int8.npy", codes)
-            np.save(staging / "vectors.scale.npy", scales)
+        if index.vectors.int8 is not None:  # the int8 scan's codes: opening it reads no float32 vector
+            np.save(staging / "vectors.int8.npy", index.vectors.int8[0])
+            np.save(staging / "vectors.scale.npy", index.vectors.int8[1])
         np.save(staging / "text_keys.npy", index.text_keys)
         old = folder.with_name(f".{folder.name}-old")
         shutil.rmtree(old, ignore_errors=True)
@@ -142,14 +152,17 @@ def load(folder: Path) -> ChunkMirror | None:
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")  # searches read few of its rows
         int8 = None
         if (folder / "vectors.int8.npy").exists():
-            int8 = (np.load(folder / "vectors.int8.npy"), np.load(folder / "vectors.scale.npy"))
+            int8 = (  # memory-mapped too: read only by a CPU that scans int8
+                np.load(folder / "vectors.int8.npy", mmap_mode="r"),
+                np.load(folder / "vectors.scale.npy", mmap_mode="r"),
+            )
             if not len(int8[0]) == len(int8[1]) == len(vectors):
                 return None
         text_keys = np.load(folder / "text_keys.npy")
         if not len(vectors) == len(text_keys) == len(chunks["ids"]):
             return None
     except Exception as exc:  # any damage (truncated arrays, bad JSON): the index is rebuilt from Chroma
-        log.warning("Ignoring the BM25 index in %s (%s); it will be rebuilt.", folder, exc)
+        log.warning("Ignoring the chunk mirror in %s (%s); it will be rebuilt.", folder, exc)
         return None
     return ChunkMirror(
         ids=chunks["ids"],

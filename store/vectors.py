@@ -89,8 +89,8 @@ class _Scan:
         if native_bf16() and len(vectors):
             codes, scale = int8 if int8 is not None else quantize(vectors)
             self.int8 = (
-                torch.from_numpy(np.ascontiguousarray(codes)),
-                torch.from_numpy(scale.astype(np.float32)).to(torch.bfloat16),
+                torch.from_numpy(_in_memory(codes)),
+                torch.from_numpy(_in_memory(scale)).to(torch.bfloat16),
             )
             try:
                 self._int8(np.zeros(vectors.shape[1], dtype=np.float32))
@@ -122,6 +122,11 @@ class _Scan:
         if self.int8 is not None:
             return self._int8(vector)
         return torch.mv(self.rows, torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))).numpy()
+
+
+def _in_memory(array: np.ndarray) -> np.ndarray:
+    """``array`` as a writable array in memory: a memory-mapped one (a saved mirror's) is read in."""
+    return array if array.flags.writeable and array.flags.c_contiguous else np.array(array)
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

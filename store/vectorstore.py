@@ -15,14 +15,14 @@ from store.chroma import open_client
 
 class ReadOnlyChroma(Chroma):
     """``langchain_chroma.Chroma`` over an ingested collection that refuses writes: a chunk added or deleted
-    here would be missing from the article record and the BM25 index, so its citations could not be located.
+    here would be missing from the article record and the chunk mirror, so its citations could not be located.
     Add articles with ``assistant ingest`` (or ``Index.ingest``, ingest/collection.py)."""
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise StoreError(
             f"The vector store view of collection {self._collection.name!r} is read-only: add or remove "
             "articles with `assistant ingest` (or `open_index(settings).ingest(...)`), which keeps the "
-            "article record and the BM25 index in step."
+            "article record and the chunk mirror in step."
         )
 
     add_texts = _refuse  # add_documents goes through add_texts

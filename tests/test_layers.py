@@ -113,3 +113,15 @@ def test_generators_and_verifiers_do_not_import_each_other(package: str, other: 
         if name.startswith(f"assistant.{other}")
     ]
     assert not crossing, "\n".join(crossing)
+
+
+@pytest.mark.parametrize(("package", "other"), [("store", "models"), ("models", "store")])
+def test_store_and_models_do_not_import_each_other(package: str, other: str) -> None:
+    """Side by side above core: where chunks are kept and what embeds them, joined only by ingest/."""
+    crossing = [
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in sorted((REPO / package).rglob("*.py"))
+        for name in sorted(_imported(path))
+        if name.split(".")[0] == other
+    ]
+    assert not crossing, "\n".join(crossing)

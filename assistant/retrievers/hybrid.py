@@ -17,12 +17,12 @@ from datetime import date
 from typing import Any, Literal
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import CallbackManager, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
-from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
+from langchain_core.runnables.config import ensure_config
 from pydantic import ConfigDict
 
 from assistant.retrievers.dates import DateWindow, resolve_dates
@@ -89,9 +89,14 @@ class PassageRetriever(BaseRetriever):
         if config is None:
             return self._search(query, k, filter or SearchFilter(), min_relevance)
         config = ensure_config(config)
-        run = get_callback_manager_for_config(config).on_retriever_start(
-            None, query, name=config.get("run_name") or self.get_name()
+        manager = CallbackManager.configure(  # as ``BaseRetriever.invoke`` reports a run
+            config.get("callbacks"),
+            inheritable_tags=config.get("tags"),
+            local_tags=self.tags,
+            inheritable_metadata={**(config.get("metadata") or {}), **self._get_ls_params()},
+            local_metadata=self.metadata,
         )
+        run = manager.on_retriever_start(None, query, name=config.get("run_name") or self.get_name())
         try:
             passages = self._search(query, k, filter or SearchFilter(), min_relevance)
         except BaseException as exc:
@@ -165,7 +170,7 @@ class PassageRetriever(BaseRetriever):
             if not batch:
                 break
             self._complete(batch)
-            out += [c for c in batch if c.meta]  # the others were deleted since the BM25 index was built
+            out += [c for c in batch if c.meta]  # the others were deleted since the chunk mirror was built
         return out
 
     def _rescore(self, query: str, candidates: list[_Candidate]) -> None:
@@ -260,7 +265,7 @@ def to_document(p: Passage) -> Document:
 
 
 def to_passage(document: Document) -> Passage:
-    """The ``Passage`` a ``to_document`` document came from (the chain retrieves through ``invoke``)."""
+    """The ``Passage`` a ``to_document`` document came from (for LangChain callers of ``invoke``)."""
     m = document.metadata
     return _passage(
         str(document.id or m.get("chunk_id", "")), m, document.page_content, float(m.get("score", 0.0))

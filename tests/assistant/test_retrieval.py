@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -233,13 +234,18 @@ def test_k_limits_the_passages(news: Index) -> None:
 
 
 def test_bm25_without_a_saved_mirror_builds_it_from_the_chunks(tmp_path: Path, embeddings) -> None:
-    """The chunk index always has its mirror (BM25): one missing on disk is rebuilt on the first search."""
+    """The chunk index always has its mirror (BM25): one missing on disk (a data directory of an earlier
+    version kept it in lexical/, which is then removed) is rebuilt on the first search."""
     index = _index(tmp_path, embeddings, "nomirror")
     assert index.ingest(FORMAT_SET).added == len(FORMAT_SET)
+    shutil.rmtree(index.chunks.mirror_dir)
+    (tmp_path / "lexical" / "nomirror").mkdir(parents=True)
+    (tmp_path / "lexical" / "nomirror" / "chunks.json").write_text("{}", encoding="utf-8")
     reopened = open_chunk_index(tmp_path, "nomirror", "minilm", index.articles)
     r = PassageRetriever(index=reopened, embeddings=index.embeddings, mode="bm25")
     assert ids(r.search(BRIDGE))[0] == "bridge"
     assert (reopened.mirror_dir / "chunks.json").exists()
+    assert not (tmp_path / "lexical").exists()
 
 
 # --- filters -----------------------------------------------------------------------------------------

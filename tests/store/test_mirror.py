@@ -1,4 +1,4 @@
-"""The BM25 index over a real Chroma collection: exact names, masks, persistence and staleness."""
+"""The chunk mirror over a real Chroma collection: BM25 with exact names, masks, vectors, persistence and staleness."""
 
 from __future__ import annotations
 
@@ -74,9 +74,9 @@ NEW = Article(
 
 def _index(data_dir: Path, embeddings) -> Index:
     """An ``Index`` as ``open_index`` builds it, reusing the session's MiniLM embedder."""
-    settings = Settings(data_dir=data_dir, collection="lex", llm="extractive")
-    articles = open_article_store(data_dir, "lex")
-    return Index(open_chunk_index(data_dir, "lex", "minilm", articles), articles, embeddings, settings)
+    settings = Settings(data_dir=data_dir, collection="news", llm="extractive")
+    articles = open_article_store(data_dir, "news")
+    return Index(open_chunk_index(data_dir, "news", "minilm", articles), articles, embeddings, settings)
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +107,12 @@ def dense_article_ids(index: Index, query: str) -> list[str]:
 
 
 def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
-    lex = shared.chunks.mirror
-    assert len(lex) == shared.chunks.count() == len(ARTICLES)
-    assert sorted(lex.ids) == sorted(c.id for page in shared.chunks.pages() for c in page)
+    mirror = shared.chunks.mirror
+    assert len(mirror) == shared.chunks.count() == len(ARTICLES)
+    assert sorted(mirror.ids) == sorted(c.id for page in shared.chunks.pages() for c in page)
     fields = {
         str(a): (int(d), str(s), str(w))
-        for a, d, s, w in zip(lex.article_ids, lex.days, lex.sources, lex.authors, strict=True)
+        for a, d, s, w in zip(mirror.article_ids, mirror.days, mirror.sources, mirror.authors, strict=True)
     }
     assert fields["vote"] == (20230212, "Reuters", "Mara Quint")
     assert fields["harvest"] == (0, "Associated Press", "")
@@ -154,15 +154,15 @@ def test_scores_are_positive_and_best_first(shared: Index) -> None:
 
 
 def test_mask_restricts_results(shared: Index) -> None:
-    lex = shared.chunks.mirror
+    mirror = shared.chunks.mirror
     query = "Brenn Vostrik Varro"
-    assert set(article_ids(shared, lex.bm25.search(query, 5))) == {"port", "vote", "bank"}
-    reuters = lex.sources == "Reuters"
-    assert set(article_ids(shared, lex.bm25.search(query, 5, reuters))) == {"vote", "bank"}
-    only_port = np.asarray(lex.article_ids == "port")
-    assert article_ids(shared, lex.bm25.search(query, 5, only_port)) == ["port"]
-    nothing = np.zeros(len(lex), dtype=bool)
-    assert lex.bm25.search(query, 5, nothing) == []
+    assert set(article_ids(shared, mirror.bm25.search(query, 5))) == {"port", "vote", "bank"}
+    reuters = mirror.sources == "Reuters"
+    assert set(article_ids(shared, mirror.bm25.search(query, 5, reuters))) == {"vote", "bank"}
+    only_port = np.asarray(mirror.article_ids == "port")
+    assert article_ids(shared, mirror.bm25.search(query, 5, only_port)) == ["port"]
+    nothing = np.zeros(len(mirror), dtype=bool)
+    assert mirror.bm25.search(query, 5, nothing) == []
 
 
 def test_text_keys_identify_texts_up_to_whitespace(shared: Index) -> None:
@@ -230,16 +230,16 @@ def test_a_large_saved_mirror_is_opened_memory_mapped_with_its_int8_codes(
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
 def test_nearest_is_ordered_by_exact_cosine(shared: Index, query: str) -> None:
-    lex = shared.chunks.mirror
+    mirror = shared.chunks.mirror
     vector = np.asarray(shared.embeddings.embed_query(query), dtype=np.float32)
-    exact = np.argsort(-(lex.vectors.matrix @ vector), kind="stable")
-    assert lex.vectors.nearest(vector, 4) == exact[:4].tolist()
-    reuters = np.asarray(lex.sources == "Reuters")
-    assert lex.vectors.nearest(vector, 2, reuters) == [int(i) for i in exact if reuters[i]][:2]
+    exact = np.argsort(-(mirror.vectors.matrix @ vector), kind="stable")
+    assert mirror.vectors.nearest(vector, 4) == exact[:4].tolist()
+    reuters = np.asarray(mirror.sources == "Reuters")
+    assert mirror.vectors.nearest(vector, 2, reuters) == [int(i) for i in exact if reuters[i]][:2]
 
 
 def test_save_and_load_round_trip(shared: Index) -> None:
-    assert shared.chunks.mirror_dir == shared.settings.data_dir / "mirror" / "lex"
+    assert shared.chunks.mirror_dir == shared.settings.data_dir / "mirror" / "news"
     loaded = load(shared.chunks.mirror_dir)
     assert loaded is not None
     assert (
@@ -254,7 +254,7 @@ def test_save_and_load_round_trip(shared: Index) -> None:
 
 def test_changed_collection_is_rebuilt_on_open(fresh: Index) -> None:
     before = fresh.chunks.mirror.fingerprint
-    # Ingest behind the BM25 index's back, as an older version or another process might.
+    # Ingest behind the chunk mirror's back, as an older version or another process might.
     index_articles([NEW], chunks=fresh.chunks, articles=fresh.articles, embeddings=fresh.embeddings)
     assert fingerprint(fresh.articles, INDEX_FORMAT) != before
     stale = load(fresh.chunks.mirror_dir)
