@@ -115,7 +115,7 @@ class ChunkIndex(ABC):
 
     @abstractmethod
     def writing(self, what: str = "ingest") -> contextlib.AbstractContextManager[None]:
-        """Hold the store for writing (``what`` names the writer to another process that waits)."""
+        """Hold the store for writing (``what`` names the writer to another process that tries to write)."""
 
     def upsert(
         self,
