@@ -42,7 +42,7 @@ class Bm25:
         tokenizer = _tokenizer()
         if not size:
             return cls(bm25s.BM25(), tokenizer, 0)
-        bm25 = bm25s.BM25.load(str(folder))
+        bm25 = bm25s.BM25.load(str(folder), mmap=True)  # a query reads the postings of its words only
         tokenizer.load_vocab(str(folder))
         return cls(bm25, tokenizer, size)
 

@@ -166,15 +166,22 @@ def load(folder: Path) -> ChunkMirror | None:
         return None
     return ChunkMirror(
         ids=chunks["ids"],
-        article_ids=np.array(chunks["article_ids"], dtype=object),
+        article_ids=_shared(chunks["article_ids"]),
         days=np.array(chunks["days"], dtype=np.int32),
         text_keys=text_keys,
-        sources=np.array(chunks["sources"], dtype=object),
-        authors=np.array(chunks["authors"], dtype=object),
+        sources=_shared(chunks["sources"]),
+        authors=_shared(chunks["authors"]),
         vectors=VectorMirror(vectors, int8),
         bm25=bm25,
         fingerprint=chunks["fingerprint"],
     )
+
+
+def _shared(values: list[str]) -> np.ndarray:
+    """``values`` as an object array in which equal strings are one object: a million chunks name a few
+    thousand articles and a few dozen sources, and JSON gives each its own copy (200 MB at that size)."""
+    one: dict[str, str] = {}
+    return np.array([one.setdefault(v, v) for v in values], dtype=object)
 
 
 def open_mirror(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int) -> ChunkMirror:
