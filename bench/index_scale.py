@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.child import print_result, run_child
 from bench.ingest_bench import percentiles, replicate
 from core.cpu import describe_cpu
 
@@ -52,7 +52,7 @@ def main() -> None:
     if args.child:
         data_dir, collection = args.child.rsplit(":", 1)
         result = measure(args, Path(data_dir), collection)
-        print("RESULT " + json.dumps(result), flush=True)
+        print_result(result)
         return
 
     source = _settings(args, args.source, SOURCE_COLLECTION)
@@ -94,15 +94,7 @@ def _settings(args: argparse.Namespace, data_dir: Path, collection: str) -> Any:
 
 
 def child(target: str) -> dict[str, Any]:
-    argv = list(sys.argv[1:])
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.index_scale", *argv, "--child", target],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    return dict(json.loads(line.removeprefix("RESULT ")))
+    return run_child("bench.index_scale", [*sys.argv[1:], "--child", target])
 
 
 def measure(args: argparse.Namespace, data_dir: Path, collection: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.child import print_result, run_child
 from core.cpu import describe_cpu
 
 ARMS = ("naive", "ours-fp32", "ours-int8", "ours", "reingest")
@@ -67,7 +68,7 @@ def main() -> None:
         result = run_latency(args, work) if args.arm == "latency" else run_arm(args.arm, args, work)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result["cpu"] = describe_cpu()  # speeds differ between the kinds of CPU this runs on: say which
-        print("RESULT " + json.dumps(result), flush=True)
+        print_result(result)
         return
     saved = args.out / "results.json"
     results: dict[str, Any] = json.loads(saved.read_text()) if args.resume and saved.exists() else {}
@@ -89,14 +90,7 @@ def main() -> None:
 
 
 def child(arm: str, argv: list[str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.ingest_bench", *argv, "--arm", arm],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    return dict(json.loads(line.removeprefix("RESULT ")))
+    return run_child("bench.ingest_bench", [*argv, "--arm", arm])
 
 
 # ---- ingest arms --------------------------------------------------------------------------------------------

@@ -295,19 +295,21 @@ def _hit(m: ChunkMirror, position: int) -> Hit:
 def _mask(m: ChunkMirror, f: SearchFilter) -> np.ndarray | None:
     """The mirror's rows ``f`` lets through; None for all of them."""
     mask = np.ones(len(m), dtype=bool)
-    for wanted, known, what in ((f.sources, m.sources, "source"), (f.authors, m.authors, "author")):
+    for wanted, known, names, what in (
+        (f.sources, m.sources, m.source_names, "source"),
+        (f.authors, m.authors, m.author_names, "author"),
+    ):
         if wanted:
-            mask &= np.isin(known, _matching(known, wanted, what))
+            mask &= np.isin(known, _matching(names, wanted, what))
     if f.days is not None:
         mask &= (m.days >= f.days.first) & (m.days <= f.days.last)
     return None if mask.all() else mask
 
 
-def _matching(known: np.ndarray, wanted: Sequence[str], what: str) -> list[str]:
-    """The stored values a source or author filter names, case-insensitively."""
-    values = matching(set(known.tolist()), wanted)
+def _matching(names: list[str], wanted: Sequence[str], what: str) -> list[str]:
+    """The stored values (``names``: the distinct ones) a source or author filter names, case-insensitively."""
+    values = matching(names, wanted)
     if not values:
-        names = sorted({str(v) for v in known.tolist() if v})
         raise QuestionError(
             f"No article has a {what} matching {', '.join(wanted)}. Known {what}s include: "
             f"{', '.join(names[:12]) or 'none'}."

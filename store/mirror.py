@@ -64,8 +64,13 @@ class ChunkMirror:
 
     @cached_property
     def source_names(self) -> list[str]:
-        """The distinct sources, sorted."""
+        """The distinct sources, sorted (once per mirror: a source filter must not read every chunk's)."""
         return sorted({str(s) for s in self.sources.tolist() if s})
+
+    @cached_property
+    def author_names(self) -> list[str]:
+        """The distinct authors, sorted."""
+        return sorted({str(a) for a in self.authors.tolist() if a})
 
 
 def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int) -> ChunkMirror:
