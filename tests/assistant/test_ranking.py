@@ -1,4 +1,4 @@
-"""Sentence relevance: what the extractive answerer leads with and what the model reads."""
+"""Sentence ranking (assistant/ranking.py): what the extractive answerer leads with and what the model reads."""
 
 from __future__ import annotations
 
