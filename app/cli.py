@@ -1,4 +1,4 @@
-"""The ``assistant`` command: ingest, ask, stats, ui, setup-model, eval."""
+"""The ``assistant`` command: ingest, ask, stats, ui, serve, mcp, doctor, eval, setup-model."""
 
 from __future__ import annotations
 
@@ -303,6 +303,28 @@ def mcp(**flags: Any) -> None:
     from app.workspace import Workspace
 
     run_stdio(lambda: Workspace(make_settings(**flags)))
+
+
+@main.command()
+@store_options
+@llm_options
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    type=click.IntRange(1, 65535),
+    help="Check this port (default 7860, 8080).",
+)
+def doctor(as_json: bool, ports: tuple[int, ...], **flags: Any) -> None:
+    """Check this install: Python and packages against the lock, the models and their SHA-256, the CPU and the
+    kernels it runs, the data directory and its collections, the UI and API ports. Each problem comes with the
+    command that fixes it. Exit status 1 on an error that stops the product; warnings exit 0."""
+    from app.doctor import as_dicts, diagnose, exit_status, render
+
+    findings = diagnose(make_settings(**flags), ports=ports or (7860, 8080))
+    click.echo(json.dumps(as_dicts(findings), indent=2) if as_json else render(findings))
+    sys.exit(exit_status(findings))
 
 
 @main.command("eval")

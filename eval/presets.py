@@ -70,7 +70,7 @@ PRESETS = {
     ]
 }
 # default+mpnet is left out of the defaults: re-embedding 60 candidates with mpnet costs 8 s a question on
-# 2 CPU cores, for +0.012 evidence hit@5 on 80 RealTime QA questions (README). Ask for it with --config.
+# 2 CPU cores, for +0.012 evidence hit@5 on 80 RealTime QA questions (docs/evaluation.md). Ask for it with --config.
 DEFAULT_CONFIGS = {
     "realtimeqa": ["naive", "dense", "bm25", "hybrid", "dense+date", "hybrid+date", "default", "default+mmr"],
     "multihop": ["dense", "bm25", "hybrid", "hybrid+mmr", "default", "mpnet", "gold-evidence"],

@@ -44,7 +44,7 @@ class LocalEmbeddings(Embeddings):
     channel) except each feed-forward block's output projection, whose inputs have outliers that int8
     cannot hold: on 2,000 RealTime QA chunks the vectors' mean cosine to float32 is 0.9906 (min 0.978), and
     RealTime QA retrieval from an int8 index of its 40,263 chunks is within 2 of 390 questions of a float32
-    one at every k (README, "Embedding precision"), at 1.7x the float32 speed on a 2-core AMD EPYC. Where
+    one at every k (docs/benchmarks.md, "Embedding precision"), at 1.7x the float32 speed on a 2-core AMD EPYC. Where
     torch has no int8 kernels it falls back to float32. (ONNX Runtime's int8 was slower here: 45 chunks/s
     against torch's 53.) On a machine where torch sees a CUDA GPU, bulk calls run there, "auto" in float16
     (``choose_device``).

@@ -8,7 +8,7 @@ The graph is exported in float32 from the verified safetensors (``assistant setu
 once per model, into the models folder; its SHA-256 is recorded beside it at export and checked on every load,
 with the SHA-256 of the weights it came from. A graph that fails the check is exported again from the
 verified weights. The vectors are those of the sentence-transformer in float32 (cosine 1.0000 on 2,000
-RealTime QA chunks, README "Embedding precision").
+RealTime QA chunks, docs/benchmarks.md, "Embedding precision").
 """
 
 from __future__ import annotations

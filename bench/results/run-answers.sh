@@ -1,5 +1,5 @@
 #!/bin/sh
-# The full answer benchmarks behind the README's answer tables (local 1.5B model, default configuration).
+# The full answer benchmarks behind the answer tables in docs/evaluation.md (local 1.5B model, default configuration).
 # Hours on 2 cores: answers are cached in bench/results/answers as they come (committed), so running this again,
 # here or on another machine with the same code, resumes where it stopped. A cache is keyed by the code that
 # drafts the answers; each run verifies the cached drafts again with the current verifier.

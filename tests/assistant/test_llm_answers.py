@@ -20,7 +20,7 @@ from tests.conftest import SAMPLE
 pytestmark = pytest.mark.integration
 
 QUESTIONS = {q["id"]: q for q in map(json.loads, (SAMPLE / "questions.jsonl").read_text().splitlines())}
-# Questions the 0.5B model answers; the 1.5B default answers 28 of all 30 (README, "Answer quality").
+# Questions the 0.5B model answers; the 1.5B default answers 28 of all 30 (docs/benchmarks.md, "Answer quality").
 EASY = ["q01", "q03", "q06", "q16", "q17"]
 
 

@@ -34,7 +34,7 @@ def test_int8_vectors_agree_with_float32_and_leave_the_float32_model_alone(embed
     exact = np.asarray(LocalEmbeddings("minilm", precision="fp32").embed_documents(texts))
     approx = np.asarray(int8.embed_documents(texts))
     cosines = (exact * approx).sum(axis=1)
-    # 0.989 here, 0.9906 on 2,000 RealTime QA chunks (README): near float32 ("auto" where bf16 is not native)
+    # 0.989 here, 0.9906 on 2,000 RealTime QA chunks (docs/benchmarks.md): near float32 ("auto" where bf16 is not native)
     assert cosines.mean() >= 0.985 and cosines.min() >= 0.97, (cosines.mean(), cosines.min())
     assert not np.allclose(exact, approx)  # it really is another computation
     assert np.allclose(np.asarray(embeddings.embed_documents(texts[:5])), before)  # float32 model untouched
