@@ -104,13 +104,13 @@ test-fast: install install-browser
 	ASSISTANT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m "not slow and not integration"
 
 lint: install
-	$(BIN)/ruff check core store models ingest assistant eval app bench tests
-	$(BIN)/ruff format --check core store models ingest assistant eval app bench tests
-	$(BIN)/mypy core store models ingest assistant eval app bench
+	$(BIN)/ruff check core store models ingest assistant eval app bench training tests
+	$(BIN)/ruff format --check core store models ingest assistant eval app bench training tests
+	$(BIN)/mypy core store models ingest assistant eval app bench training
 
 format: install
-	$(BIN)/ruff format core store models ingest assistant eval app bench tests
-	$(BIN)/ruff check --fix core store models ingest assistant eval app bench tests
+	$(BIN)/ruff format core store models ingest assistant eval app bench training tests
+	$(BIN)/ruff check --fix core store models ingest assistant eval app bench training tests
 
 clean:
 	rm -rf $(VENV) $(LATEST) .pytest_cache .mypy_cache .ruff_cache

@@ -188,10 +188,37 @@ def _models(settings: Settings) -> Iterator[Finding]:
             )
         else:
             yield Finding("info", "model", f"{what} not set up (`assistant setup-model --profile {profile}`)")
+    yield from _claim_checker(settings)
     if settings.llm == "openai":
         yield Finding(
             "info", "model", f"answers from the OpenAI-compatible server at {settings.openai_base_url}"
         )
+
+
+def _claim_checker(settings: Settings) -> Iterator[Finding]:
+    from models.catalog import CLAIM_CHECKER
+    from models.claim_checker import claim_checker_ready, graph_path
+    from models.weights import verify_sha256
+
+    what = "claim checker (MiniLM cross-encoder, int8 ONNX)"
+    if settings.claim_checker == "off":
+        yield Finding("info", "model", f"{what} off: word overlap decides what is supported")
+    elif not claim_checker_ready() or CLAIM_CHECKER.sha256 is None:
+        level = "error" if settings.claim_checker == "on" else "warn"
+        yield Finding(
+            level,
+            "model",
+            f"{what} missing at {graph_path()}: word overlap decides what is supported",
+            "`git checkout -- models/checker` restores it",
+        )
+    else:
+        sha = CLAIM_CHECKER.sha256
+
+        def verify() -> Path:
+            verify_sha256(graph_path(), sha, remember=False)
+            return graph_path()
+
+        yield _verified(what, verify)
 
 
 def _verified(what: str, verify: Callable[[], Path]) -> Finding:

@@ -6,7 +6,8 @@ Python API::
     answer = build_assistant(settings_from_env(data_dir="data")).invoke("Who won the election?")
 
 ``build_assistant`` returns a LangChain ``Runnable`` (question -> verified ``Answer``); ``build_retriever`` the
-hybrid ``BaseRetriever``; ``open_index(settings).as_vectorstore()`` a read-only ``Chroma`` view.
+hybrid ``BaseRetriever``; ``check_claim(claim, texts)`` a ``ClaimCheck`` (supported, not_supported or
+contradicted, with its spans), ``build_checker`` the same as a ``Runnable``; ``open_index(settings).as_vectorstore()`` a read-only ``Chroma`` view.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ _EXPORTS = {
     "AssistantError": "core.errors",
     "build_assistant": "assistant.factory",
     "build_retriever": "assistant.factory",
+    "build_checker": "assistant.checking",
+    "check_claim": "assistant.checking",
+    "ClaimCheck": "core.claims",
+    "ClaimSpan": "core.claims",
     "open_index": "ingest.collection",
     "SearchFilter": "core.filters",
 }

@@ -34,6 +34,7 @@ from assistant.generators.tokens import count_tokens
 from assistant.retrievers.hybrid import PassageRetriever
 from assistant.retrievers.parts import question_parts
 from assistant.verifiers.answers import verdict
+from assistant.verifiers.claims import ClaimReader
 from core.answer import Answer, Passage, Sources
 from core.errors import LLMError, QuestionError
 from core.filters import SearchFilter, matching
@@ -95,6 +96,7 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         candidates: int = 20,
         k: int = 5,
         backend: str = "",
+        reader: ClaimReader | None = None,
     ) -> None:
         self.retriever = retriever
         self.embeddings = embeddings
@@ -108,6 +110,7 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         self.split_parts = True  # search each source a question names on its own (retrievers.parts)
         self._excerpts_for: tuple[tuple[str, tuple[str, ...]], list[Excerpt]] | None = None
         self.backend = backend or ("extractive" if llm is None else "llm")
+        self.reader = reader  # the trained claim checker behind every citation (None: the words decide)
 
     @property
     def InputType(self) -> type:
@@ -215,6 +218,7 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
             self.embeddings,
             closest=self.llm is not None,
             as_of=search_filter.as_of,
+            reader=self.reader,
         )
         timings["verify"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - began

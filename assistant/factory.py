@@ -6,6 +6,7 @@ from typing import Any
 
 from assistant.chain import Assistant
 from assistant.retrievers.hybrid import PassageRetriever
+from assistant.verifiers.claims import ClaimReader
 from core.settings import Settings
 from ingest.collection import Index, open_index
 from models.embeddings import LocalEmbeddings
@@ -58,4 +59,15 @@ def build_assistant(settings: Settings, index: Index | None = None) -> Assistant
         candidates=settings.candidates,
         k=settings.k,
         backend=backend,
+        reader=build_reader(settings),
     )
+
+
+def build_reader(settings: Settings) -> ClaimReader | None:
+    """The trained claim checker the settings ask for: ``auto`` uses it when its weights are in place, ``on``
+    requires them, ``off`` leaves the decision to the words."""
+    from models.claim_checker import claim_checker_ready, shared_claim_model
+
+    if settings.claim_checker == "off" or (settings.claim_checker == "auto" and not claim_checker_ready()):
+        return None
+    return ClaimReader(shared_claim_model())

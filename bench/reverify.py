@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from assistant.factory import build_reader
 from core.settings import Settings
 from eval.answer_cache import reverified
 from eval.answer_scores import score_answer
@@ -30,6 +31,12 @@ def main() -> None:
     )
     parser.add_argument("cache", type=Path, help="an answer cache (JSON lines) of a run on that dataset")
     parser.add_argument("--show", choices=["none", "changed", "gained", "lost"], default="none")
+    parser.add_argument(
+        "--checker",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="the trained claim checker (default: if present)",
+    )
     args = parser.parse_args()
 
     dataset = load_dataset(args.dataset, args.path)
@@ -37,7 +44,9 @@ def main() -> None:
     records = [
         json.loads(line) for line in args.cache.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
-    embeddings = LocalEmbeddings(models_dir=Settings().models_dir)
+    settings = Settings(claim_checker=args.checker)
+    embeddings = LocalEmbeddings(models_dir=settings.models_dir)
+    reader = build_reader(settings)
     tally: dict[str, list[int]] = {
         "correct": [0, 0],
         "null declined": [0, 0],
@@ -47,7 +56,7 @@ def main() -> None:
     for entry in records:
         q = questions[entry["id"]]
         before = score_answer(dataset, q, entry["record"])
-        after_record = reverified(entry["record"], embeddings)
+        after_record = reverified(entry["record"], embeddings, q.as_of, reader)
         after = score_answer(dataset, q, after_record)
         for i, row in enumerate((before, after)):
             tally["correct"][i] += row.correct

@@ -4,6 +4,7 @@ refused), on the tuning and the held-out pairs apart.
 
     python -m bench.verifier_labels --out bench/results/verifier-labels            # the verifier
     python -m bench.verifier_labels --judge --out bench/results/verifier-labels    # and the judge beside it
+    python -m bench.verifier_labels --checker --out bench/results/verifier-labels  # words, and words + model
 
 A claim pair is accepted when the verifier supports its sentence (after moving its citation, as the product
 does); a verdict pair when its "Yes."/"No." is shown as supported. The passages are the ones the draft was
@@ -25,12 +26,14 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from assistant.verifiers.citations import verify_answer
+from assistant.verifiers.claims import ClaimReader
 from core.answer import Passage
 from core.cpu import describe_cpu
 from core.settings import settings_from_env
 from models.embeddings import LocalEmbeddings
 
 LABELS = Path(__file__).resolve().parents[1] / "eval" / "verifier_labels.jsonl"
+KINDS = ("wrong_entity", "right_entity", "verdict", "multi_passage", "stale_figure")
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,12 @@ def _cache(path: str) -> dict[str, dict[str, Any]]:
     return records
 
 
-def verifier_accepts(pair: Pair, embeddings: Embeddings) -> bool:
-    """Whether the verifier shows the pair's claim (or verdict) as supported."""
+def verifier_accepts(pair: Pair, embeddings: Embeddings, reader: ClaimReader | None = None) -> bool:
+    """Whether the verifier (with the trained claim checker, given ``reader``) shows the pair's claim (or
+    verdict) as supported."""
     marks = "".join(f"[{n}]" for n in pair.cites)
     text = pair.claim if pair.kind == "verdict" else f"{pair.claim.rstrip('.')} {marks}."
-    verified = verify_answer(text, list(pair.passages), pair.question, embeddings)
+    verified = verify_answer(text, list(pair.passages), pair.question, embeddings, reader=reader)
     return bool(verified.sentences) and verified.sentences[0].supported
 
 
@@ -106,7 +110,7 @@ def table(verdicts: dict[str, list[bool]], pairs: list[Pair]) -> list[dict[str, 
     rows = []
     for who, accepted in verdicts.items():
         for split in ("tune", "held-out"):
-            for kind in ("all", "wrong_entity", "right_entity", "verdict"):
+            for kind in ("all", *KINDS):
                 chosen = [
                     (a, p.entailed)
                     for a, p in zip(accepted, pairs, strict=True)
@@ -121,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--judge", action="store_true", help="also ask the LLM judge (minutes per pair set)")
+    parser.add_argument(
+        "--checker", action="store_true", help="also the verifier with the trained claim checker"
+    )
     parser.add_argument("--sets", nargs="+", default=["tune", "held-out"])
     parser.add_argument("--out", type=Path, help="write results.json (and the per-pair verdicts) here")
     parser.add_argument("--show", choices=["wrong", "all"], help="print the pairs the verifier gets wrong")
@@ -129,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_env()
     embeddings = LocalEmbeddings("minilm", models_dir=settings.models_dir)
     verdicts: dict[str, list[bool]] = {"verifier": [verifier_accepts(p, embeddings) for p in pairs]}
+    if args.checker:
+        from assistant.verifiers.claims import ClaimReader as Reader
+        from models.claim_checker import shared_claim_model
+
+        reader = Reader(shared_claim_model())
+        verdicts["verifier+checker"] = [verifier_accepts(p, embeddings, reader) for p in pairs]
     if args.judge:
         verdicts["judge"] = _judge(pairs, settings)
     rows = table(verdicts, pairs)

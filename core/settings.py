@@ -21,6 +21,7 @@ EMBEDDING_MODELS = ("minilm", "mpnet")
 RETRIEVERS = ("dense", "bm25", "hybrid")
 RESCORERS = ("none", "mpnet")
 EMBED_PRECISIONS = ("auto", "fp32", "bf16", "int8")
+CLAIM_CHECKERS = ("auto", "on", "off")
 
 
 def default_models_dir() -> Path:
@@ -55,6 +56,9 @@ class Settings:
     mmr: float = 1.0  # maximal marginal relevance lambda: 1.0 off, 0.7 favours diverse passages
     chunk_size: int = 800  # characters, sentence-aligned
     chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
+    # The trained claim checker decides whether a cited span states a sentence: "auto" when its weights are in
+    # place, "on" (an error without them), "off" (word overlap decides, as before it).
+    claim_checker: str = "auto"
     min_relevance: float = 0.30  # cosine similarity below which a passage is not evidence
     # The language model reads only the passages' sentences nearest the question (and their neighbours), up
     # to this many characters: the prompt's length is the wait before the first word. 0: whole passages.
@@ -71,6 +75,7 @@ class Settings:
         _check_choice("llm_profile", self.llm_profile, LLM_PROFILES)
         _check_choice("embedding_model", self.embedding_model, EMBEDDING_MODELS)
         _check_choice("embed_precision", self.embed_precision, EMBED_PRECISIONS)
+        _check_choice("claim_checker", self.claim_checker, CLAIM_CHECKERS)
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"chroma_url must be an http(s) URL such as http://127.0.0.1:8000. Currently, it is "

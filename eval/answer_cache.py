@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.chain import Assistant
 from assistant.generators.prompts import BRIEF_TASK, SYSTEM, choice_task
 from assistant.verifiers.answers import verdict
+from assistant.verifiers.claims import ClaimReader
 from core.answer import Answer, Passage
 from core.settings import Settings
 from eval.datasets import Dataset
@@ -64,7 +65,8 @@ def cache_key(dataset: Dataset, preset: Preset, settings: Settings, assistant: A
         "settings": {
             k: v
             for k, v in jsonable(settings.__dict__).items()
-            if k not in ("data_dir", "models_dir", "openai_api_key")
+            # claim_checker decides verification, which a cached draft is given again (``reverified``)
+            if k not in ("data_dir", "models_dir", "openai_api_key", "claim_checker")
         },
         "backend": assistant.backend,
         "prompts": [SYSTEM, BRIEF_TASK, choice_task(["x"])],
@@ -99,7 +101,12 @@ DRAFT_CODE = (
 # is measured on every question of a multi-hour run in a minute, and never hidden by answers cached before it.
 
 
-def reverified(record: dict[str, Any], embeddings: Embeddings, as_of: date | None = None) -> dict[str, Any]:
+def reverified(
+    record: dict[str, Any],
+    embeddings: Embeddings,
+    as_of: date | None = None,
+    reader: ClaimReader | None = None,
+) -> dict[str, Any]:
     """``record`` (as ``ask`` made it) with its answer verified again, from its draft and passages, by the
     current verifier (``as_of``: the question's date, for which report is the latest)."""
     cached = record["answer"]
@@ -107,7 +114,13 @@ def reverified(record: dict[str, Any], embeddings: Embeddings, as_of: date | Non
     question = cached.get("rewritten_question") or cached["question"]
     backend = cached.get("backend", "")
     checked = verdict(
-        cached.get("draft", ""), question, passages, embeddings, closest=backend != "extractive", as_of=as_of
+        cached.get("draft", ""),
+        question,
+        passages,
+        embeddings,
+        closest=backend != "extractive",
+        as_of=as_of,
+        reader=reader,
     )
     answer = Answer.of(
         checked,

@@ -56,7 +56,7 @@ def score_answers(
             record = ask(assistant, q, preset, settings)
             cache.put(q.id, record)
         else:
-            record = reverified(record, assistant.embeddings, q.as_of)
+            record = reverified(record, assistant.embeddings, q.as_of, assistant.reader)
         row.answer = score_answer(dataset, q, record, assistant.embeddings)
     scores = summarize_answers(dataset, questions, rows, assistant.backend)
     scores.cache = str(cache.path)

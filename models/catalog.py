@@ -155,6 +155,20 @@ GGUF_MODELS: dict[str, GGUFSpec] = {
 }
 
 
+@dataclass(frozen=True)
+class CheckerSpec:
+    """The claim checker: a cross-encoder trained here (``training/``), shipped in the repository as int8 ONNX."""
+
+    file_name: str  # in models/checker/
+    sha256: str | None  # None until the trained weights are committed (then the checker is off)
+    labels: tuple[str, ...] = ("supported", "not_supported", "contradicted")
+    max_tokens: int = 192  # a (claim, evidence) pair is cut to this many tokens, the evidence first
+    base: str = "minilm"  # the embedder it was fine-tuned from, whose tokenizer it uses
+
+
+CLAIM_CHECKER = CheckerSpec(file_name="claim-checker-minilm-int8.onnx", sha256=None)
+
+
 # --- GGUF chat models ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.ranking import asks_yes_no, best_sentences
 from assistant.verifiers.citations import is_verdict, render, strip_verdict, verify_answer
+from assistant.verifiers.claims import ClaimReader
 from assistant.verifiers.conflicts import citation_of, conflict_of, dated, earlier, find_conflicts, latest
 from core.answer import NOT_IN_ARTICLES, Citation, Conflict, Passage, Sentence, Verdict
 from core.words import match_words
@@ -33,6 +34,7 @@ def verdict(
     *,
     closest: bool = True,
     as_of: date | None = None,
+    reader: ClaimReader | None = None,
 ) -> Verdict:
     """Verify ``draft``'s citations against ``passages``: the answer shown, or a decline when no sentence of
     it is supported by the passages, or its verdict is not. A shown answer says the date of its report and,
@@ -40,13 +42,14 @@ def verdict(
     the earlier one (``Verdict.conflicts``).
 
     A declined answer still says what the closest passages do hold, cited, so the analyst can judge
-    (``closest``: the extractive answerer's draft already is those passages' best sentences).
+    (``closest``: the extractive answerer's draft already is those passages' best sentences). ``reader``: the
+    trained claim checker, which decides what is supported (else the words do).
     """
     if not asks_yes_no(question):
         draft = strip_verdict(draft)
     draft = _without_refusals(draft)  # "The passages do not say." beside an answer is not the answer
     verified = (
-        verify_answer(draft, passages, question, embeddings, as_of)
+        verify_answer(draft, passages, question, embeddings, as_of, reader)
         if draft and not says_not_in_articles(draft)
         else None
     )
@@ -54,7 +57,9 @@ def verdict(
         sentences = _short(verified.sentences, question)
         cited = {n for sentence in sentences for n in sentence.cites}
         citations = [c for c in verified.citations if c.n in cited]
-        return _latest_first(sentences, citations, tuple(verified.warnings), passages, question, as_of)
+        return _latest_first(
+            sentences, citations, tuple(verified.warnings), passages, question, as_of, reader
+        )
     if not closest or not passages:
         return Verdict(NOT_IN_ARTICLES, declined=True)
     warnings: tuple[str, ...] = ()
@@ -81,6 +86,7 @@ def _latest_first(
     passages: list[Passage],
     question: str,
     as_of: date | None,
+    reader: ClaimReader | None = None,
 ) -> Verdict:
     """The shown answer with its lead sentence dated; when another day's report gives another figure, it
     leads with the latest and adds one line on the earlier one (both cited), recorded in ``conflicts``."""
@@ -90,7 +96,7 @@ def _latest_first(
         return shown
     i = leads[0]
     lead = sentences[i]
-    reports, mine = find_conflicts(question, lead, passages, as_of)
+    reports, mine = find_conflicts(question, lead, passages, as_of, reader)
     dates = [passages[n - 1].published[:10] for n in lead.cites if passages[n - 1].published]
     when = mine.passage.published[:10] if mine else max(dates, default="")
     stale = (date.fromisoformat(when) + timedelta(days=STALE_DAYS)).isoformat() if when else "9999"

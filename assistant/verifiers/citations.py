@@ -11,6 +11,10 @@ A sentence is supported when its cited passages, together, state it:
 A sentence about a question whose names the passages mostly lack (two or more, and at least half) is not
 supported: the passages are about something else, and restating the question around a name found in them
 invents the connection.
+With the trained claim checker (``reader``, ``verifiers.claims``), those rules only propose each claim's spans
+(and a report from before the period the question names, or a year outside it, still rules a claim out): the
+model reads the claim, as the answer to the question for the first sentence, against the spans' windows and
+decides.
 A bare "Yes." / "No." is the verdict the following sentences argue for: it is supported when one of them is,
 or else when the passages, together, state the question's premises (``PREMISE_COVERAGE`` of its words, in
 at most three spans, which it then cites): the verdict is the model's reading of those spans, and the
@@ -32,6 +36,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.ranking import answer_type, asks_yes_no
 from assistant.retrievers.dates import resolve_dates
 from assistant.retrievers.parts import question_parts
+from assistant.verifiers.claims import ClaimReader, window
 from assistant.verifiers.forms import forms, known_names, requirements, satisfied
 from core.answer import Citation, Passage, Sentence
 from core.sentences import split_sentences
@@ -79,6 +84,7 @@ MAX_PREMISE_PASSAGES = 3  # a verdict cites at most this many premise spans
 ANCHOR_THRESHOLD = 0.5  # share of the question words a sentence restates that the passages must mention
 EVERY_PART = True  # a question naming several outlets: the answer in every one of theirs (else in one)
 WINDOW_SLACK = timedelta(days=7)  # a report this long before a period the question names may be about it
+REREAD = 3  # with the model: a claim its citations do not support is re-read against the words' top passages
 BOUND_SHARE = (
     0.5  # share of the question's names, numbers and dates a claim's spans must state with its answer
 )
@@ -220,7 +226,9 @@ class _Checker:
         question: str,
         embeddings: Embeddings | None,
         as_of: date | None = None,
+        reader: ClaimReader | None = None,
     ) -> None:
+        self.reader = reader
         self.sources = [_source(p) for p in passages]
         # What the passages given are about, together: a sentence that restates a long multi-part question
         # must find most of those words somewhere in them (the facts it adds must be in its own spans).
@@ -259,9 +267,10 @@ class _Checker:
         answered by a sentence that adds one (the question's own names restated do not answer it)."""
         return not self.wanted or bool(requirements(claim, self.question, self.known))
 
-    def support(self, claim: str, cites: list[int], *, lead: bool = True) -> _Support:
+    def support(self, claim: str, cites: list[int], *, lead: bool = True, read: bool = True) -> _Support:
         """Whether passages ``cites`` together state ``claim``. The answer (``lead``: the first sentence)
-        must state the question's constraints in its very spans; a fact after it, in its passages."""
+        must state the question's constraints in its very spans; a fact after it, in its passages. With a
+        reader (and ``read``), the model decides on the spans the words propose."""
         all_words = set(match_words(claim))
         if not all_words - self.given and not self.yes_no:
             return _Support(0.0, {}, False)  # the question restated: no answer to support
@@ -282,6 +291,7 @@ class _Checker:
         covered: set[str] = set()
         offered: set[str] = set()  # every form the chosen spans and their passages' date lines state
         spans: dict[int, tuple[int, int]] = {}
+        proposed: dict[int, tuple[int, int]] = {}  # every cited passage's best span, for the model to read
         best_text: list[str] = []
         for n, source in sources.items():
             found = self._best_span(source, words, needs)
@@ -290,6 +300,7 @@ class _Checker:
                     continue
                 found = source.spans[0][:4]
             start, end, text, span_forms = found
+            proposed[n] = (start, end)
             gained = words & (span_forms | source.header)
             met = [r for r in needs if satisfied(r, span_forms | source.header)]
             if gained or met or not spans:
@@ -297,6 +308,9 @@ class _Checker:
                 best_text.append(text)
                 covered |= gained
                 offered |= span_forms | source.header
+        denies = _negated(claim) or bool(_CONTRAST.search(claim))
+        if self.reader is not None and read:
+            return self._read(claim, proposed, lead, denies)
         coverage = len(words & covered) / len(words)
         keys_found = all(satisfied(r, offered) for r in needs)
         context = offered if lead else set().union(*(_forms_of(self.sources[n - 1]) for n in spans))
@@ -314,7 +328,19 @@ class _Checker:
             score = max(coverage, similarity) if supported else coverage
         if not supported:
             score = min(score, SUPPORT_THRESHOLD - 0.01)
-        return _Support(score, spans, supported, _negated(claim) or bool(_CONTRAST.search(claim)))
+        return _Support(score, spans, supported, denies)
+
+    def _read(self, claim: str, proposed: dict[int, tuple[int, int]], lead: bool, denies: bool) -> _Support:
+        """The model's decision on the proposed spans: each passage's window, and all of them together (a claim
+        may take its facts from two passages). The first sentence is read as the answer to the question."""
+        assert self.reader is not None
+        numbers = sorted(proposed)
+        texts = [window(self.sources[n - 1].passage, *proposed[n]) for n in numbers]
+        if len(texts) > 1:
+            texts.append(" ".join(texts))
+        supported, score, at = self.reader.best(self.question if lead else "", claim, texts)
+        chosen = numbers if at == len(numbers) else numbers[at : at + 1]
+        return _Support(score, {n: proposed[n] for n in chosen}, supported, denies)
 
     def _before_period(self, n: int) -> bool:
         """Whether passage ``n`` was published well before the period the question names."""
@@ -485,6 +511,7 @@ def verify_answer(
     question: str = "",
     embeddings: Embeddings | None = None,
     as_of: date | None = None,
+    reader: ClaimReader | None = None,
 ) -> Verified:
     """Check every sentence's citations against the numbered ``passages`` (``[1]`` is ``passages[0]``).
 
@@ -492,9 +519,10 @@ def verify_answer(
     none, is attributed to the passages that do support it when some do (with a warning when that changes a
     citation), and is otherwise marked unsupported: never silently dropped. ``embeddings`` lets a paraphrase
     count as support (without them only word overlap does). ``as_of``: when the question was asked, so that
-    "this week" rules out a claim about another year.
+    "this week" rules out a claim about another year. ``reader``: the trained claim checker, which decides on
+    the spans the words propose (without it, the words decide).
     """
-    checker = _Checker(passages, question, embeddings, as_of)
+    checker = _Checker(passages, question, embeddings, as_of, reader)
     warnings: list[str] = []
     checked: list[tuple[str, list[int], _Support | None]] = []
     for text, cites in split_cited_sentences(answer):
@@ -578,8 +606,12 @@ def _verdict(
 
 def _attribute(checker: _Checker, claim: str, count: int, lead: bool) -> tuple[list[int], _Support] | None:
     """The passage, or failing that the two or three passages together (a comparison restated whole), that
-    support ``claim``; None if none do."""
-    singles = {n: checker.support(claim, [n], lead=lead) for n in range(1, count + 1)}
+    support ``claim``; None if none do. With the model, it reads only the words' top ``REREAD`` passages."""
+    numbers = range(1, count + 1)
+    if checker.reader is not None:
+        lexical = {n: checker.support(claim, [n], lead=lead, read=False).score for n in numbers}
+        numbers = sorted(sorted(lexical, key=lambda n: -lexical[n])[:REREAD])  # type: ignore[assignment]
+    singles = {n: checker.support(claim, [n], lead=lead) for n in numbers}
     best = max(singles, key=lambda n: singles[n].score)
     if singles[best].supported:
         return [best], singles[best]

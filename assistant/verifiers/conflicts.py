@@ -4,8 +4,11 @@ its date; ``Answer.conflicts`` records the reports that differ.
 
 A differing report is a sentence of another passage, published on another day, that is about what the answer
 is about (as much of the question's words and constraints as the answer's own span) and states a figure of
-the kind the answer gives (a number, a rate in points) that the answer does not. Only figures are compared:
-names differ between any two sentences of the news, figures about one thing rarely do.
+the kind the answer gives (a number, a rate in points) that the answer does not, and does not state every
+figure the answer gives (two successive ranges share a bound: 4.25%-4.5%, then 4.5%-4.75%). Only figures are
+compared: names differ between any two sentences of the news, figures about one thing rarely do. With the
+trained claim checker (``reader``), a report differs only when the model finds that its window does not
+state the answer's claim.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from assistant.verifiers.claims import ClaimReader, window
 from assistant.verifiers.forms import canonical, forms, known_names, points, requirements, satisfied
 from core.answer import Citation, Conflict, Passage, Sentence
 from core.sentences import split_sentences
@@ -104,7 +108,11 @@ def _reports(question: str, passages: list[Passage], known: frozenset[str]) -> l
 
 
 def find_conflicts(
-    question: str, lead: Sentence, passages: list[Passage], as_of: date | None = None
+    question: str,
+    lead: Sentence,
+    passages: list[Passage],
+    as_of: date | None = None,
+    reader: ClaimReader | None = None,
 ) -> tuple[list[_Report], _Report | None]:
     """The reports that give other figures than the answer's lead sentence, latest first, and the lead's own
     report (its best span with the figures it gives), or ``([], None)`` when there is nothing to compare."""
@@ -125,7 +133,7 @@ def find_conflicts(
     others: dict[int, _Report] = {}
     for r in reports:
         differing = {f for f in r.figures if f.split(" ", 1)[1] in units} - figures
-        if r.n in cited or r.share < floor or r.figures & figures or not differing:
+        if r.n in cited or r.share < floor or figures <= r.figures or not differing:
             continue
         if _bound(r, constraints) < bound:
             continue  # about someone or something else the question does not ask about
@@ -134,6 +142,8 @@ def find_conflicts(
             continue  # the same day's report: a detail of one story, not a later or earlier one
         if as_of is not None and when > as_of.isoformat():
             continue
+        if reader is not None and reader.best(question, lead.text, [window(r.passage, r.start, r.end)])[0]:
+            continue  # the model reads the answer in it after all: the same story in other figures
         if r.n not in others or r.share > others[r.n].share:
             others[r.n] = r
     ranked = sorted(others.values(), key=lambda r: (r.passage.published, r.share), reverse=True)

@@ -262,3 +262,30 @@ def test_a_sentence_after_the_answer_that_only_restates_the_question_is_left_out
     draft = "Valve [1]. The company is set to release new hardware starting November 16th."
     answer = verdict(draft, question, [ENGADGET], embeddings)
     assert [s.text for s in answer.sentences] == ["Valve (reported 9 November 2023)."]
+
+
+# Issue 29's case: two successive decisions whose ranges share a bound (4.25%-4.5%, then 4.5%-4.75%).
+DEC = passage(
+    1, "Reuters", "2022-12-14", "Fed raises rates by half a point",
+    "The Federal Reserve raised its key interest rate by half a percentage point on Wednesday, to a range of "
+    "4.25% to 4.5%, the highest level in 15 years. Fed officials signaled more increases ahead.",
+)  # fmt: skip
+FEB = passage(
+    2, "AP", "2023-02-01", "Fed slows its rate increases",
+    "The Federal Reserve raised its key interest rate by a quarter of a percentage point on Wednesday, to a "
+    "range of 4.5% to 4.75%. It was the smallest increase since March as inflation eased.",
+)  # fmt: skip
+RAISE = "By how much did the Federal Reserve raise its key interest rate most recently?"
+
+
+def test_a_later_decision_sharing_a_bound_with_the_earlier_still_leads_whichever_answerer_drafted(embeddings):
+    from assistant.generators.extractive import extract_answer
+
+    model_draft = (
+        "The Federal Reserve raised its key interest rate by half a percentage point, to 4.25% to 4.5% [1]."
+    )
+    for draft in (model_draft, extract_answer(RAISE, [DEC, FEB], embeddings)):
+        answer = verdict(draft, RAISE, [DEC, FEB], embeddings, as_of=date(2023, 2, 3))
+        assert "quarter of a percentage point" in answer.sentences[0].text, answer.text
+        assert "1 February 2023" in answer.sentences[0].text
+        assert [(c.n, c.published) for c in answer.conflicts] == [(1, "2022-12-14")], answer.text

@@ -1,0 +1,131 @@
+"""Check a claim against texts: does any of them state it, state otherwise, or say nothing of it?
+
+    from assistant import check_claim
+    check_claim("The Fed raised rates by a quarter point.", [article_text, other_passage]).label
+
+A text may be a whole article: it is cut into windows of three sentences, the words pick the windows most
+like the claim (``CANDIDATES``), and the trained checker reads the claim against each. Without the checker's
+weights, word overlap decides between supported and not supported (never contradicted). ``build_checker``
+gives the same as a LangChain ``Runnable`` (claim in, ``ClaimCheck`` out), for batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from assistant.verifiers.citations import locate_span, support_checker
+from assistant.verifiers.claims import ClaimReader
+from core.answer import Passage
+from core.claims import ClaimCheck, ClaimSpan
+from core.sentences import split_sentences
+from core.settings import Settings, settings_from_env
+from core.words import match_words
+from models.claim_checker import CONTRADICTED, SUPPORTED, claim_checker_ready, shared_claim_model
+
+CANDIDATES = 8  # windows the model reads per claim, the words' best
+AROUND = 1  # sentences either side of a window's centre
+
+
+def check_claim(
+    claim: str,
+    texts: Sequence[str | Passage],
+    settings: Settings | None = None,
+    *,
+    question: str = "",
+) -> ClaimCheck:
+    """Whether ``texts`` state ``claim`` (as the answer to ``question``, when given): a typed ``ClaimCheck``
+    whose spans say which text, where, and the quote."""
+    return build_checker(settings or settings_from_env()).check(claim, texts, question=question)
+
+
+class ClaimChecker(Runnable[dict[str, Any], ClaimCheck]):
+    """``invoke({"claim": ..., "texts": [...], "question": ...})`` -> ``ClaimCheck``; ``batch`` for many."""
+
+    def __init__(self, reader: ClaimReader | None) -> None:
+        self.reader = reader
+
+    def invoke(
+        self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> ClaimCheck:
+        return self.check(input["claim"], input["texts"], question=input.get("question", ""))
+
+    def check(self, claim: str, texts: Sequence[str | Passage], *, question: str = "") -> ClaimCheck:
+        claim = " ".join(claim.split())
+        passages = [_as_passage(t, i) for i, t in enumerate(texts)]
+        windows = _candidates(claim, passages)
+        if not claim or not windows:
+            return ClaimCheck(claim, "not_supported", 0.0, checker="model" if self.reader else "words")
+        if self.reader is None:
+            return _by_words(claim, passages, question)
+        from models.claim_checker import claim_text
+
+        rows = self.reader.probabilities(claim_text(question, claim), [w[3] for w in windows])
+        spans = [
+            ClaimSpan(i, start, end, quote, float(row[SUPPORTED]), float(row[CONTRADICTED]))
+            for (i, start, end, _, quote), row in zip(windows, rows, strict=True)
+        ]
+        supported = sorted(spans, key=lambda s: -s.supported)
+        contradicted = sorted(spans, key=lambda s: -s.contradicted)
+        if supported[0].supported >= self.reader.support:
+            return ClaimCheck(claim, "supported", supported[0].supported, tuple(supported[:3]))
+        if contradicted[0].contradicted >= self.reader.contradiction:
+            return ClaimCheck(claim, "contradicted", contradicted[0].contradicted, tuple(contradicted[:3]))
+        best = supported[0]
+        return ClaimCheck(
+            claim, "not_supported", 1.0 - best.supported - best.contradicted, tuple(supported[:3])
+        )
+
+
+def build_checker(settings: Settings) -> ClaimChecker:
+    """The claim checker the settings ask for (``claim_checker``: auto, on, off), as a ``Runnable``."""
+    from core.errors import ModelError
+
+    if settings.claim_checker == "off":
+        return ClaimChecker(None)
+    if not claim_checker_ready():
+        if settings.claim_checker == "on":
+            raise ModelError(
+                "The claim checker's weights are not in models/checker/: restore them with "
+                "`git checkout -- models/checker`, or set ASSISTANT_CLAIM_CHECKER=auto to check by word overlap."
+            )
+        return ClaimChecker(None)
+    return ClaimChecker(ClaimReader(shared_claim_model()))
+
+
+def _as_passage(text: str | Passage, index: int) -> Passage:
+    if isinstance(text, Passage):
+        return text
+    return Passage(f"text-{index}", f"text-{index}", "", "", "", "", "", text, 0, len(text), 0.0)
+
+
+def _candidates(claim: str, passages: list[Passage]) -> list[tuple[int, int, int, str, str]]:
+    """The windows the model reads: (text index, start, end, what it reads, quote), the words' best first.
+    The window is three sentences; the quote (and the span) is its centre sentence."""
+    wanted = set(match_words(claim))
+    scored: list[tuple[float, tuple[int, int, int, str, str]]] = []
+    for i, p in enumerate(passages):
+        sentences = split_sentences(p.text, offset=p.start)
+        for at, s in enumerate(sentences):
+            lo, hi = sentences[max(0, at - AROUND)], sentences[min(len(sentences) - 1, at + AROUND)]
+            read = p.text[lo.start - p.start : hi.end - p.start]
+            quote = p.text[s.start - p.start : s.end - p.start]
+            overlap = len(wanted & set(match_words(quote))) + 0.25 * len(wanted & set(match_words(read)))
+            title = p.title.strip().rstrip(".")
+            scored.append((overlap, (i, s.start, s.end, f"{title}. {read}" if title else read, quote)))
+    scored.sort(key=lambda x: -x[0])
+    return [w for _, w in scored[:CANDIDATES]]
+
+
+def _by_words(claim: str, passages: list[Passage], question: str) -> ClaimCheck:
+    """Without the model: the lexical verifier's decision, passage by passage (supported or not only)."""
+    check = support_checker(passages, question)
+    results = [(n, *check(claim, [n])) for n in range(1, len(passages) + 1)]
+    n, supported, score = max(results, key=lambda r: r[2])
+    label = "supported" if supported else "not_supported"
+    p = passages[n - 1]
+    start, end, _ = locate_span(claim, p, question)
+    span = ClaimSpan(n - 1, start, end, p.text[start - p.start : end - p.start], score, 0.0)
+    return ClaimCheck(claim, label, score if supported else 1.0 - score, (span,), checker="words")

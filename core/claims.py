@@ -1,0 +1,48 @@
+"""What checking a claim against texts returns: its label, how sure, and the spans that decided it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CLAIM_LABELS = ("supported", "not_supported", "contradicted")
+
+
+@dataclass(frozen=True)
+class ClaimSpan:
+    """A span of one of the texts checked: ``text`` indexes them; ``start``/``end`` are offsets into that text
+    (into the article, for a ``Passage``, as citations give them)."""
+
+    text: int
+    start: int
+    end: int
+    quote: str
+    supported: float  # the model's probability that this span states the claim
+    contradicted: float  # ...that it states otherwise
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """``label``: supported, not_supported or contradicted; ``score``: the probability of that label (the
+    word-overlap share when the model is absent, ``checker`` says which decided); ``spans``: the spans that
+    decided it, best first."""
+
+    claim: str
+    label: str
+    score: float
+    spans: tuple[ClaimSpan, ...] = ()
+    checker: str = "model"  # "model" or "words" (the trained checker's weights absent)
+    passages: tuple[Any, ...] = field(default=(), compare=False)  # the passages read, when the archive was
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "checker": self.checker,
+            "spans": [
+                {**s.__dict__, "supported": round(s.supported, 4), "contradicted": round(s.contradicted, 4)}
+                for s in self.spans
+            ],
+            "passages": [p.to_dict() for p in self.passages],
+        }

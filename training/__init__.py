@@ -1,0 +1,1 @@
+"""Training programs (run by hand, not installed): the claim checker."""
