@@ -200,15 +200,15 @@ def _claim_checker(settings: Settings) -> Iterator[Finding]:
     from models.claim_checker import claim_checker_ready, graph_path
     from models.weights import verify_sha256
 
-    what = "claim checker (MiniLM cross-encoder, int8 ONNX)"
-    if settings.claim_checker == "off":
-        yield Finding("info", "model", f"{what} off: word overlap decides what is supported")
-    elif not claim_checker_ready() or CLAIM_CHECKER.sha256 is None:
-        level = "error" if settings.claim_checker == "on" else "warn"
+    state = (
+        "on" if settings.claim_checker == "on" else "off: word overlap decides; ASSISTANT_CLAIM_CHECKER=on"
+    )
+    what = f"claim checker (MiniLM cross-encoder, int8 ONNX; {state})"
+    if not claim_checker_ready() or CLAIM_CHECKER.sha256 is None:
         yield Finding(
-            level,
+            "error" if settings.claim_checker == "on" else "warn",
             "model",
-            f"{what} missing at {graph_path()}: word overlap decides what is supported",
+            f"{what}: missing at {graph_path()}",
             "`git checkout -- models/checker` restores it",
         )
     else:

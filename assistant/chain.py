@@ -217,7 +217,7 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
             passages,
             self.embeddings,
             closest=self.llm is not None,
-            as_of=search_filter.as_of,
+            as_of=search_filter.as_of or date.today(),  # no as-of: the date of asking
             reader=self.reader,
         )
         timings["verify"] = time.perf_counter() - t

@@ -4,8 +4,8 @@
     check_claim("The Fed raised rates by a quarter point.", [article_text, other_passage]).label
 
 A text may be a whole article: it is cut into windows of three sentences, the words pick the windows most
-like the claim (``CANDIDATES``), and the trained checker reads the claim against each. Without the checker's
-weights, word overlap decides between supported and not supported (never contradicted). ``build_checker``
+like the claim (``CANDIDATES``), and the trained checker (``claim_checker="on"``) reads the claim against each.
+Otherwise word overlap decides between supported and not supported (never contradicted). ``build_checker``
 gives the same as a LangChain ``Runnable`` (claim in, ``ClaimCheck`` out), for batches.
 """
 
@@ -80,18 +80,17 @@ class ClaimChecker(Runnable[dict[str, Any], ClaimCheck]):
 
 
 def build_checker(settings: Settings) -> ClaimChecker:
-    """The claim checker the settings ask for (``claim_checker``: auto, on, off), as a ``Runnable``."""
+    """The claim checker the settings ask for, as a ``Runnable``: the trained model with ``claim_checker="on"``
+    (an error when its weights are missing), else word overlap."""
     from core.errors import ModelError
 
-    if settings.claim_checker == "off":
+    if settings.claim_checker != "on":
         return ClaimChecker(None)
     if not claim_checker_ready():
-        if settings.claim_checker == "on":
-            raise ModelError(
-                "The claim checker's weights are not in models/checker/: restore them with "
-                "`git checkout -- models/checker`, or set ASSISTANT_CLAIM_CHECKER=auto to check by word overlap."
-            )
-        return ClaimChecker(None)
+        raise ModelError(
+            "The claim checker's weights are not in models/checker/: restore them with "
+            "`git checkout -- models/checker`, or set ASSISTANT_CLAIM_CHECKER=off to check by word overlap."
+        )
     return ClaimChecker(ClaimReader(shared_claim_model()))
 
 
@@ -103,18 +102,24 @@ def _as_passage(text: str | Passage, index: int) -> Passage:
 
 def _candidates(claim: str, passages: list[Passage]) -> list[tuple[int, int, int, str, str]]:
     """The windows the model reads: (text index, start, end, what it reads, quote), the words' best first.
-    The window is three sentences; the quote (and the span) is its centre sentence."""
+    A window is three sentences; its quote (and span) is the sentence of it that shares most words with the
+    claim."""
     wanted = set(match_words(claim))
     scored: list[tuple[float, tuple[int, int, int, str, str]]] = []
     for i, p in enumerate(passages):
         sentences = split_sentences(p.text, offset=p.start)
-        for at, s in enumerate(sentences):
-            lo, hi = sentences[max(0, at - AROUND)], sentences[min(len(sentences) - 1, at + AROUND)]
-            read = p.text[lo.start - p.start : hi.end - p.start]
-            quote = p.text[s.start - p.start : s.end - p.start]
-            overlap = len(wanted & set(match_words(quote))) + 0.25 * len(wanted & set(match_words(read)))
-            title = p.title.strip().rstrip(".")
-            scored.append((overlap, (i, s.start, s.end, f"{title}. {read}" if title else read, quote)))
+        shared = [
+            len(wanted & set(match_words(p.text[s.start - p.start : s.end - p.start]))) for s in sentences
+        ]
+        title = p.title.strip().rstrip(".")
+        for at in range(len(sentences)):
+            lo, hi = max(0, at - AROUND), min(len(sentences) - 1, at + AROUND)
+            best = max(range(lo, hi + 1), key=lambda j: (shared[j], j == at))
+            span = sentences[best]
+            read = p.text[sentences[lo].start - p.start : sentences[hi].end - p.start]
+            quote = p.text[span.start - p.start : span.end - p.start]
+            overlap = shared[at] + 0.25 * sum(shared[lo : hi + 1])
+            scored.append((overlap, (i, span.start, span.end, f"{title}. {read}" if title else read, quote)))
     scored.sort(key=lambda x: -x[0])
     return [w for _, w in scored[:CANDIDATES]]
 

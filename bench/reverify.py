@@ -32,10 +32,7 @@ def main() -> None:
     parser.add_argument("cache", type=Path, help="an answer cache (JSON lines) of a run on that dataset")
     parser.add_argument("--show", choices=["none", "changed", "gained", "lost"], default="none")
     parser.add_argument(
-        "--checker",
-        choices=["auto", "on", "off"],
-        default="auto",
-        help="the trained claim checker (default: if present)",
+        "--checker", choices=["off", "on"], default="off", help="on: the trained claim checker decides"
     )
     args = parser.parse_args()
 

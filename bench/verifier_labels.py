@@ -26,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from assistant.verifiers.citations import verify_answer
-from assistant.verifiers.claims import ClaimReader
+from assistant.verifiers.claims import SUPPORT_PROBABILITY, ClaimReader
 from core.answer import Passage
 from core.cpu import describe_cpu
 from core.settings import settings_from_env
@@ -128,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--checker", action="store_true", help="also the verifier with the trained claim checker"
     )
+    parser.add_argument("--support", type=float, default=SUPPORT_PROBABILITY, help="the checker's threshold")
+    parser.add_argument(
+        "--sweep", action="store_true", help="with --checker: error rates at other thresholds"
+    )
     parser.add_argument("--sets", nargs="+", default=["tune", "held-out"])
     parser.add_argument("--out", type=Path, help="write results.json (and the per-pair verdicts) here")
     parser.add_argument("--show", choices=["wrong", "all"], help="print the pairs the verifier gets wrong")
@@ -137,11 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     embeddings = LocalEmbeddings("minilm", models_dir=settings.models_dir)
     verdicts: dict[str, list[bool]] = {"verifier": [verifier_accepts(p, embeddings) for p in pairs]}
     if args.checker:
-        from assistant.verifiers.claims import ClaimReader as Reader
         from models.claim_checker import shared_claim_model
 
-        reader = Reader(shared_claim_model())
+        reader = ClaimReader(shared_claim_model(), support=args.support)
         verdicts["verifier+checker"] = [verifier_accepts(p, embeddings, reader) for p in pairs]
+        if args.sweep:  # how the threshold trades the two errors (choose it on the tuning pairs only)
+            for support in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+                reader.support = support
+                swept = [verifier_accepts(p, embeddings, reader) for p in pairs]
+                r = rates(swept, [p.entailed for p in pairs])
+                print(
+                    f"support >= {support}: false accepts {r['false_accept_rate']}, false refusals {r['false_refusal_rate']}"
+                )
+            reader.support = args.support
     if args.judge:
         verdicts["judge"] = _judge(pairs, settings)
     rows = table(verdicts, pairs)

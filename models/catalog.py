@@ -166,7 +166,10 @@ class CheckerSpec:
     base: str = "minilm"  # the embedder it was fine-tuned from, whose tokenizer it uses
 
 
-CLAIM_CHECKER = CheckerSpec(file_name="claim-checker-minilm-int8.onnx", sha256=None)
+CLAIM_CHECKER = CheckerSpec(
+    file_name="claim-checker-minilm-int8.onnx",
+    sha256="2a6a2ed6b2ebd60e98c04d99b69c4233ba36d966ff80cb2a87fe92442fb07c88",
+)
 
 
 # --- GGUF chat models ------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ class ClaimModel:
             verify_sha256(graph, expected_sha256, remember=False)
         self.max_tokens = max_tokens
         self.tokenizer = Tokenizer.from_file(str(embedding_model_path("minilm") / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens, strategy="only_second")
+        # the longer of the two is cut first (the evidence, nearly always): a claim past max_tokens is cut too
+        self.tokenizer.enable_truncation(max_tokens, strategy="longest_first")
         self.tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)

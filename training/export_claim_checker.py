@@ -61,14 +61,16 @@ def main(argv: list[str]) -> None:
                 opset_version=17,
                 dynamo=False,
             )
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8)
+        # int8 weights, one scale per output channel (per tensor, the int8 graph agreed with float32 on 0.94 of
+        # dev pairs with an early checkpoint)
+        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
 
     dev = load_pairs(args.pairs, "dev")[: args.check]
     checker = ClaimModel(target, expected_sha256=None)
     int8 = checker.probabilities([(r["claim"], r["evidence"]) for r in dev]).argmax(-1)
     with torch.inference_mode():
         enc = tokenizer(
-            [r["claim"] for r in dev], [r["evidence"] for r in dev], truncation="only_second",
+            [r["claim"] for r in dev], [r["evidence"] for r in dev], truncation="longest_first",
             max_length=checker.max_tokens, padding=True, return_tensors="pt",
         )  # fmt: skip
         fp = model(**enc).argmax(-1).numpy()

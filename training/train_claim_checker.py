@@ -143,7 +143,7 @@ def main(argv: list[str]) -> None:
         return tokenizer(
             [r["claim"] for r in batch],
             [r["evidence"] for r in batch],
-            truncation="only_second",
+            truncation="longest_first",  # the evidence, being longer; a claim too, past max_length
             max_length=args.max_length,
             padding=True,
             return_tensors="pt",
