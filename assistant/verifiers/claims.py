@@ -10,13 +10,14 @@ was trained on a sentence's neighbourhood.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 
 from core.answer import Passage
 from core.sentences import split_sentences
-from models.claim_checker import CONTRADICTED, SUPPORTED, ClaimModel, claim_text
+from models.claim_checker import SUPPORTED, ClaimModel, claim_text
 
 # P(supported) at or above which a claim is supported; P(contradicted) at or above which it is contradicted.
 # Chosen on the tuning hand labels and the dev pairs (docs/evaluation.md, "The claim checker"), never on the
@@ -24,6 +25,7 @@ from models.claim_checker import CONTRADICTED, SUPPORTED, ClaimModel, claim_text
 SUPPORT_PROBABILITY = 0.5
 CONTRADICTION_PROBABILITY = 0.5
 AROUND = 1  # sentences either side of a span that its window holds
+READ_CACHE = 4096  # (claim, evidence) pairs a reader remembers: one answer reads each pair several times
 # Whether an answer's first sentence is read with its question before it. This checker learned that form from
 # HaluEval QA, whose right answers are short and hallucinated ones whole sentences: read so, a right answer
 # sentence looked hallucinated (P(supported) 0.004 for a sentence its span states, 0.986 read alone), so the
@@ -43,19 +45,20 @@ class ClaimReader:
         self.model = model
         self.support = support
         self.contradiction = contradiction
-        self._read: dict[tuple[str, str], np.ndarray] = {}
+        self._read: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # the last READ_CACHE pairs
         self._lock = threading.Lock()
 
     def probabilities(self, claim: str, evidences: Sequence[str]) -> np.ndarray:
         """(supported, not supported, contradicted) of ``claim`` against each evidence text, one row each."""
         with self._lock:
             missing = list(dict.fromkeys(e for e in evidences if (claim, e) not in self._read))
-        if missing:
-            rows = self.model.probabilities([(claim, e) for e in missing])
-            with self._lock:
-                self._read.update({(claim, e): row for e, row in zip(missing, rows, strict=True)})
+        rows = self.model.probabilities([(claim, e) for e in missing]) if missing else np.zeros((0, 3))
         with self._lock:
-            return np.array([self._read[(claim, e)] for e in evidences]).reshape(-1, 3)
+            self._read.update({(claim, e): row for e, row in zip(missing, rows, strict=True)})
+            result = np.array([self._read[(claim, e)] for e in evidences]).reshape(-1, 3)
+            while len(self._read) > READ_CACHE:  # a server's reader lives as long as the process
+                self._read.popitem(last=False)
+        return result
 
     def best(self, question: str, claim: str, evidences: Sequence[str]) -> tuple[bool, float, int]:
         """Whether any evidence text states ``claim`` (as the answer to ``question`` when one is given), the
@@ -66,10 +69,6 @@ class ClaimReader:
         at = int(rows[:, SUPPORTED].argmax())
         score = float(rows[at, SUPPORTED])
         return score >= self.support, score, at
-
-    def contradicts(self, question: str, claim: str, evidence: str) -> float:
-        """P(contradicted) of ``claim`` (as an answer to ``question``) against one evidence text."""
-        return float(self.probabilities(claim_text(question, claim), [evidence])[0, CONTRADICTED])
 
 
 def window(passage: Passage, start: int, end: int, around: int = AROUND) -> str:

@@ -71,7 +71,7 @@ def test_off_word_overlap_decides_and_never_contradicts():
     assert check_claim(CHANGED, [TEXT]).label == "not_supported"
 
 
-def test_on_without_the_weights_says_how_to_restore_them(tmp_path, monkeypatch):
+def test_on_without_the_weights_says_how_to_restore_them(monkeypatch):
     import assistant.checking as checking
 
     monkeypatch.setattr(checking, "claim_checker_ready", lambda: False)
