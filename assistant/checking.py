@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.verifiers.citations import locate_span, support_checker
-from assistant.verifiers.claims import QUESTION_CONTEXT, ClaimReader
+from assistant.verifiers.claims import ClaimReader, read_as
 from core.answer import Passage
 from core.claims import ClaimCheck, ClaimSpan
 from core.sentences import split_sentences
@@ -27,7 +27,6 @@ from models.claim_checker import (
     CONTRADICTED,
     SUPPORTED,
     claim_checker_ready,
-    claim_text,
     shared_claim_model,
 )
 
@@ -66,8 +65,7 @@ class ClaimChecker(Runnable[dict[str, Any], ClaimCheck]):
             return ClaimCheck(claim, "not_supported", 0.0, checker="model" if self.reader else "words")
         if self.reader is None:
             return _by_words(claim, passages, question)
-        read_as = claim_text(question, claim) if QUESTION_CONTEXT else claim  # see verifiers.claims
-        rows = self.reader.probabilities(read_as, [w[3] for w in windows])
+        rows = self.reader.probabilities(read_as(question, claim), [w[3] for w in windows])
         spans = [
             ClaimSpan(i, start, end, quote, float(row[SUPPORTED]), float(row[CONTRADICTED]))
             for (i, start, end, _, quote), row in zip(windows, rows, strict=True)

@@ -23,14 +23,7 @@ import numpy as np
 from core.cpu import describe_cpu
 from models.claim_checker import LABELS, ClaimModel, graph_path
 from models.weights import sha256_file
-
-
-def balanced_accuracy(gold: list[int], predicted: list[int]) -> float:
-    recalls = [
-        sum(g == p == label for g, p in zip(gold, predicted, strict=True)) / gold.count(label)
-        for label in sorted(set(gold))
-    ]
-    return float(np.mean(recalls)) if recalls else 0.0
+from training.train_claim_checker import balanced_accuracy
 
 
 def score(rows: list[dict[str, Any]], probabilities: np.ndarray) -> dict[str, Any]:

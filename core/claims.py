@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-CLAIM_LABELS = ("supported", "not_supported", "contradicted")
-
 
 @dataclass(frozen=True)
 class ClaimSpan:

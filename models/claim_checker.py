@@ -62,7 +62,7 @@ class ClaimModel:
         if expected_sha256 is not None:
             verify_sha256(graph, expected_sha256, remember=False)
         self.max_tokens = max_tokens
-        self.tokenizer = Tokenizer.from_file(str(embedding_model_path("minilm") / "tokenizer.json"))
+        self.tokenizer = Tokenizer.from_file(str(embedding_model_path(CLAIM_CHECKER.base) / "tokenizer.json"))
         # the longer of the two is cut first (the evidence, nearly always): a claim past max_tokens is cut too
         self.tokenizer.enable_truncation(max_tokens, strategy="longest_first")
         self.tokenizer.enable_padding()

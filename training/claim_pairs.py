@@ -29,10 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.sentences import split_sentences
-from models.claim_checker import claim_text
+from models.claim_checker import CONTRADICTED, LABELS, NOT_SUPPORTED, SUPPORTED, claim_text
 
-LABELS = ("supported", "not_supported", "contradicted")
-SUPPORTED, NOT_SUPPORTED, CONTRADICTED = range(3)
 TEST_SHARE, DEV_SHARE = 0.15, 0.05
 TRAIN_SOURCES = ("fever", "mnli", "halueval-qa", "news")
 EVAL_ONLY = ("climate-fever",)

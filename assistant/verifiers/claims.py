@@ -65,10 +65,15 @@ class ClaimReader:
         highest P(supported), and which text gave it."""
         if not evidences:
             return False, 0.0, -1
-        rows = self.probabilities(claim_text(question, claim) if QUESTION_CONTEXT else claim, evidences)
+        rows = self.probabilities(read_as(question, claim), evidences)
         at = int(rows[:, SUPPORTED].argmax())
         score = float(rows[at, SUPPORTED])
         return score >= self.support, score, at
+
+
+def read_as(question: str, claim: str) -> str:
+    """The text the model reads as the claim: the claim alone (``QUESTION_CONTEXT`` off), or after its question."""
+    return claim_text(question, claim) if QUESTION_CONTEXT else claim
 
 
 def window(passage: Passage, start: int, end: int, around: int = AROUND) -> str:
