@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -37,12 +38,13 @@ from app.api_schema import (
     MODEL_PREFIX,
     AskRequest,
     ChatRequest,
+    CheckRequest,
     Filters,
     SearchRequest,
     api_error,
     validation_message,
 )
-from app.export import answer_markdown, sources_markdown
+from app.export import answer_markdown, checks_markdown, sources_markdown
 from app.gate import Busy, Gate, Held
 from app.workspace import Workspace
 from assistant.chain import Assistant, AssistantInput
@@ -186,6 +188,24 @@ def _routes(workspace: Workspace, gates: Gates) -> APIRouter:
         if body.format == "markdown":
             return PlainTextResponse(answer_markdown(answer), media_type="text/markdown; charset=utf-8")
         return JSONResponse(answer.to_dict())
+
+    @router.post("/v1/check", response_model=None)
+    async def check(body: CheckRequest) -> Response:
+        """Each sentence of ``text`` checked against the archive: supported, contradicted or not_found, with
+        the reports that say so (latest first) and the passages read."""
+        assistant = await run_in_threadpool(workspace.assistant, body.collection or "")
+        checks = await run_in_threadpool(assistant.check_text, body.text, body.search_filter())
+        if body.format == "markdown":
+            notes = [f"collection {body.collection or workspace.settings.collection}"]
+            return PlainTextResponse(
+                checks_markdown(checks, datetime.now(), notes), media_type="text/markdown; charset=utf-8"
+            )
+        return JSONResponse(
+            {
+                "collection": body.collection or workspace.settings.collection,
+                "claims": [c.to_dict() for c in checks],
+            }
+        )
 
     @router.get("/v1/articles/{article_id}")
     async def article(article_id: str, collection: str = "") -> dict[str, Any]:

@@ -14,6 +14,7 @@ from core.filters import SearchFilter, as_date
 
 MODEL_PREFIX = "articles:"  # a model per collection: "articles:sample"
 MAX_QUESTION_CHARS = 4000
+MAX_CHECK_CHARS = 20_000  # assistant.archive_check.MAX_CHARS: a request's text to check
 
 
 class Filters(BaseModel):
@@ -96,6 +97,16 @@ class AskRequest(Filters):
     format: Literal["json", "markdown"] = Field("json", description="The Answer as JSON, or as Markdown")
 
 
+class CheckRequest(Filters):
+    text: str = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_CHECK_CHARS,
+        description="A claim, or a paragraph whose sentences are each checked against the archive",
+    )
+    format: Literal["json", "markdown"] = Field("json", description="The checks as JSON, or as Markdown")
+
+
 def api_error(message: str, kind: str = "invalid_request_error", param: str | None = None) -> dict[str, Any]:
     """The error body OpenAI's clients read (``error.message`` is what they show)."""
     return {"error": {"message": message, "type": kind, "param": param, "code": None}}
@@ -118,6 +129,7 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
         "model": f"name a model from GET /v1/models, e.g. {MODEL_PREFIX}articles",
         "query": "send the words to search for",
         "question": "send the question to answer",
+        "text": f"send the claim or paragraph to check, at most {MAX_CHECK_CHARS:,} characters",
     }
     hint = hints.get(field or "", "see the API's schema at /docs")
     label = ".".join(where) or "the request body"

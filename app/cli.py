@@ -1,4 +1,4 @@
-"""The ``assistant`` command: ingest, ask, stats, ui, serve, mcp, doctor, eval, setup-model."""
+"""The ``assistant`` command: ingest, ask, check, stats, ui, serve, mcp, doctor, eval, setup-model."""
 
 from __future__ import annotations
 
@@ -224,6 +224,93 @@ def render_answer(answer: Any) -> str:
 
 
 @main.command()
+@filter_options
+@click.argument("claim", required=False)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check each sentence of this text file (UTF-8) instead of CLAIM; '-' as CLAIM reads standard input.",
+)
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: each sentence with its label, notes and the reports that decided it.",
+)
+def check(claim: str | None, path: Path | None, as_json: bool, fmt: str, **flags: Any) -> None:
+    """Check CLAIM (a sentence or a paragraph, each sentence checked) against the indexed articles:
+    supported, contradicted or not found, with the reports that say so, latest first.
+
+        assistant check "The Bank of Kestria raised its rate to 7.25 percent in June 2023."
+        assistant check --file draft.txt --as-of 2023-07-01 --json
+    """
+    from datetime import datetime
+
+    from assistant.archive_check import claims_of
+    from assistant.factory import build_assistant
+
+    text = _claim_text(claim, path)
+    search_filter = make_filter(flags)
+    claims = claims_of(text)
+    assistant = build_assistant(make_settings(**flags))
+    checks = []
+    for start in range(0, len(claims), CHECK_BATCH):
+        checks += assistant.checker.check(claims[start : start + CHECK_BATCH], search_filter)
+        if len(claims) > CHECK_BATCH:
+            click.echo(f"checked {len(checks)} of {len(claims)} sentences", err=True)
+    if as_json or fmt == "json":
+        click.echo(json.dumps([c.to_dict() for c in checks], ensure_ascii=False, indent=2))
+    elif fmt == "markdown":
+        from app.export import checks_markdown
+
+        click.echo(checks_markdown(checks, datetime.now()), nl=False)
+    else:
+        click.echo("\n\n".join(render_check(c) for c in checks))
+
+
+CHECK_BATCH = 5  # sentences checked between two progress lines
+
+
+def _claim_text(claim: str | None, path: Path | None) -> str:
+    """The text to check: CLAIM, standard input ('-') or the file's, refused when it is not UTF-8 text."""
+    if (claim is None) == (path is None):
+        raise click.UsageError("Give a CLAIM to check or --file FILE (one of them).")
+    if path is None:
+        assert claim is not None
+        return sys.stdin.read() if claim == "-" else claim
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            f"{path} is not UTF-8 text (it looks binary): give a .txt or .md file, or save it as UTF-8 text."
+        ) from None
+
+
+def render_check(check: Any) -> str:
+    """A checked claim as plain text: its label and score, notes, then each report that decided it."""
+    from app.export import LABEL_NAMES, VERDICT_NAMES
+
+    lines = [f"{LABEL_NAMES.get(check.label, check.label)} ({check.score:.2f}): {check.claim}"]
+    lines += [f"  {note}" for note in check.notes]
+    for span in check.spans:
+        if 0 <= span.text < len(check.passages):
+            p = check.passages[span.text]
+            meta = ", ".join(x for x in (p.source, p.published) if x)
+            lines.append(
+                f"  {VERDICT_NAMES.get(span.verdict, span.verdict)}: {p.title}"
+                + (f" ({meta})" if meta else "")
+            )
+            lines.append(f'      "{" ".join(span.quote.split())}"')
+    return "\n".join(lines)
+
+
+@main.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(as_json: bool, **flags: Any) -> None:
@@ -351,7 +438,15 @@ def doctor(as_json: bool, ports: tuple[int, ...], **flags: Any) -> None:
     "product's default configuration.",
 )
 @click.option("--no-answers", is_flag=True, help="Score retrieval only.")
-@click.option("--judge", is_flag=True, help="Score citations with the local 1.5B entailment judge (slow).")
+@click.option(
+    "--judge",
+    type=click.Choice(["checker", "llm"]),
+    is_flag=False,
+    flag_value="checker",
+    default=None,
+    help="Score citations (ALCE recall/precision): by the trained claim checker (--judge, or --judge checker) "
+    "or the local 1.5B entailment judge (--judge llm, slow).",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -380,7 +475,7 @@ def eval_(
     configs: tuple[str, ...],
     answer_configs: tuple[str, ...],
     no_answers: bool,
-    judge: bool,
+    judge: str | None,
     cache_dir: Path | None,
     **flags: Any,
 ) -> None:
@@ -417,7 +512,7 @@ def eval_(
             / (f"{settings.llm}-{settings.llm_profile}" if answering else "retrieval")
         )
     command = "assistant eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "assistant eval"
-    options = RunOptions(chosen, answering, limit, seed, judge, command, cache_dir)
+    options = RunOptions(chosen, answering, limit, seed, judge or "", command, cache_dir)
     run(data, settings, options, out)
 
 

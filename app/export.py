@@ -1,5 +1,7 @@
 """Cited answers as documents: one renderer for the UI's conversation export, ``assistant ask --format
-markdown``, the API's message content and the PDF, so the sources travel with the answer every way.
+markdown``, the API's message content and the PDF, so the sources travel with the answer every way. Checked
+claims (``assistant check``) export the same way: each sentence with its label, notes and the reports that
+decided it.
 
 An answer's ``[n]`` marks become numbered footnotes (``[^n]``) whose text is the source: title, outlet,
 date, link, and the quoted span that supports it. A declined answer keeps the closest passages it showed, and
@@ -15,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from core.answer import Answer, Citation
+from core.answer import Answer, Citation, Passage
+from core.claims import ClaimCheck
 
 _MARK = re.compile(r"\[(\d+)\]")
 
@@ -132,6 +135,78 @@ def conversation_pdf(exchanges: Sequence[Exchange], exported: datetime) -> bytes
                 pdf.multi_cell(0, 5, _pdf_text(p.url, family), new_x="LMARGIN", new_y="NEXT")
             pdf.set_x(pdf.l_margin + 5)
             pdf.multi_cell(0, 5, _pdf_text(f"“{quote_of(c)}”", family), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+LABEL_NAMES = {
+    "supported": "Supported",
+    "contradicted": "Contradicted",
+    "not_found": "Not found",
+    "not_supported": "Not supported",
+}
+VERDICT_NAMES = {"supports": "supports", "contradicts": "contradicts", "": "near"}
+
+
+def report_line(p: Passage) -> str:
+    """'Title, Outlet, 2023-02-01. <https://...>': the report a checked claim's span is from."""
+    facts = ", ".join(x for x in (p.source, p.author, p.published) if x)
+    url = f" <{p.url}>" if _web(p.url) else ""
+    return f"**{escape(p.title or 'Untitled')}**" + (f", {escape(facts)}" if facts else "") + f".{url}"
+
+
+def checks_markdown(checks: Sequence[ClaimCheck], exported: datetime, notes: Sequence[str] = ()) -> str:
+    """Checked claims as a Markdown document: each sentence with its label and notes, then the reports that
+    support or contradict it, latest first, each with its quoted span."""
+    lines = [
+        "# Article Assistant: claims checked against the archive",
+        "",
+        f"Exported {exported:%Y-%m-%d %H:%M}.",
+    ]
+    if notes:
+        lines += ["", f"*{escape(' · '.join(notes))}*"]
+    lines.append("")
+    for i, check in enumerate(checks, 1):
+        lines += [
+            f"{i}. **{LABEL_NAMES.get(check.label, check.label)}** ({check.score:.2f}): {escape(check.claim)}"
+        ]
+        lines += [f"   - *{escape(note)}*" for note in check.notes]
+        for span in check.spans:
+            if 0 <= span.text < len(check.passages):
+                quote = escape(" ".join(span.quote.split()))
+                lines.append(
+                    f"   - {VERDICT_NAMES.get(span.verdict, span.verdict)}: {report_line(check.passages[span.text])} “{quote}”"
+                )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def checks_pdf(checks: Sequence[ClaimCheck], exported: datetime, notes: Sequence[str] = ()) -> bytes:
+    """The same checked claims as a PDF."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    family = _unicode_font(pdf)
+    pdf.add_page()
+
+    def write(text: str, style: str = "", size: int = 10, indent: float = 0) -> None:
+        pdf.set_font(family, style, size)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(0, size * 0.5 + 1, _pdf_text(text, family), new_x="LMARGIN", new_y="NEXT")
+
+    write("Article Assistant: claims checked against the archive", "B", 15)
+    write(" · ".join([f"Exported {exported:%Y-%m-%d %H:%M}", *notes]), size=8)
+    for i, check in enumerate(checks, 1):
+        pdf.ln(2)
+        write(f"{i}. {LABEL_NAMES.get(check.label, check.label)} ({check.score:.2f}): {check.claim}", "B", 11)
+        for note in check.notes:
+            write(note, size=9, indent=5)
+        for span in check.spans:
+            if 0 <= span.text < len(check.passages):
+                p = check.passages[span.text]
+                facts = ", ".join(x for x in (p.title or "Untitled", p.source, p.published) if x)
+                write(f"{VERDICT_NAMES.get(span.verdict, span.verdict)}: {facts}", "B", 9, indent=5)
+                write(f"“{' '.join(span.quote.split())}”", size=9, indent=10)
     return bytes(pdf.output())
 
 

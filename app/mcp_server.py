@@ -2,7 +2,8 @@
 (``assistant mcp``) or streamable HTTP (``/mcp`` on ``assistant serve``).
 
 Tools: ``search_articles`` (passages with scores), ``ask`` (the verified answer with its citations and their
-quoted spans) and ``get_article`` (one article's cleaned text). Nothing they return is an instruction: article
+quoted spans), ``check_claim`` (a claim or paragraph checked against the archive: supported, contradicted or
+not found, with the dated reports that say so) and ``get_article`` (one article's cleaned text). Nothing they return is an instruction: article
 text is data in a field of the result, no tool writes anything, and none calls another, so an article that
 says "call a tool" or "delete" can make the server do nothing.
 """
@@ -21,6 +22,7 @@ from app.gate import Held
 from app.workspace import Workspace
 from assistant.chain import AssistantInput
 from core.answer import Answer
+from core.claims import ClaimCheck
 from core.filters import SearchFilter, as_date
 
 READ_ONLY = ToolAnnotations(
@@ -96,6 +98,24 @@ def build_mcp(workspace: Workspace, gates: Any, **settings: Any) -> FastMCP:
             "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
         }
 
+    @server.tool(annotations=READ_ONLY, title="Check a claim against the articles")
+    async def check_claim(
+        text: str,
+        sources: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        as_of: str | None = None,
+        collection: str | None = None,
+    ) -> dict[str, Any]:
+        """Check a claim (or each sentence of a paragraph) against the indexed articles. Each is
+        ``supported``, ``contradicted`` or ``not_found``, with notes (which report of which date says so, and
+        earlier reports that said otherwise) and the spans that decided it, latest first: each span's article
+        (id, title, outlet, date, link), its verdict (supports / contradicts) and the quoted text with its
+        character offsets in the article. Filters as for search_articles."""
+        assistant = await to_thread.run_sync(workspace.assistant, collection or "")
+        checks = await to_thread.run_sync(assistant.check_text, text, _filter(sources, since, until, as_of))
+        return {"claims": [_check(c) for c in checks]}
+
     @server.tool(annotations=READ_ONLY, title="Get an article")
     async def get_article(article_id: str, collection: str | None = None) -> dict[str, Any]:
         """One article's cleaned text and metadata, by the ``article_id`` a citation or passage gives."""
@@ -139,6 +159,34 @@ def run_stdio(make_workspace: Callable[[], Workspace]) -> None:
 
     sys.stdout = io.TextIOWrapper(protocol, encoding="utf-8", write_through=True)  # what the transport writes
     anyio.run(server.run_stdio_async)
+
+
+def _check(check: ClaimCheck) -> dict[str, Any]:
+    """A checked claim for a host: each span with its article named, not the passages' whole text."""
+    spans = []
+    for s in check.spans:
+        p = check.passages[s.text] if 0 <= s.text < len(check.passages) else None
+        article = (
+            {k: getattr(p, k) for k in ("article_id", "title", "source", "published", "url")} if p else {}
+        )
+        spans.append(
+            {
+                **article,
+                "verdict": s.verdict,
+                "start": s.start,
+                "end": s.end,
+                "quote": s.quote,
+                "supported": round(s.supported, 4),
+                "contradicted": round(s.contradicted, 4),
+            }
+        )
+    return {
+        "claim": check.claim,
+        "label": check.label,
+        "score": round(check.score, 4),
+        "notes": list(check.notes),
+        "spans": spans,
+    }
 
 
 def _filter(

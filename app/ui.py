@@ -15,8 +15,10 @@ import gradio as gr
 
 from app.handlers import Handlers
 from app.ui_render import (
+    CHECK_BRIDGE_JS,
     CITE_BRIDGE_JS,
     CSS,
+    EMPTY_CHECK_PANEL,
     EMPTY_PANEL,
 )
 from app.workspace import MAX_UPLOAD_MB, Workspace
@@ -103,6 +105,28 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     )
                 with gr.Column(scale=2):
                     panel = gr.HTML(EMPTY_PANEL, elem_id="aa-panel")
+            with gr.Tab("Check", elem_id="aa-check-tab"), gr.Row():
+                with gr.Column(scale=3):
+                    draft = gr.Textbox(
+                        placeholder="Paste a sentence or a paragraph: each sentence is checked against the articles…",
+                        show_label=False,
+                        lines=5,
+                        elem_id="aa-check-text",
+                    )
+                    with gr.Row():
+                        as_of = gr.Textbox(
+                            label="As of", placeholder="YYYY-MM-DD (later articles are ignored)", scale=1
+                        )
+                        check = gr.Button("Check", variant="primary", scale=1, elem_id="aa-check")
+                    checked = gr.HTML(elem_id="aa-checked")
+                    with gr.Row():
+                        export_checks = gr.Button("Export as Markdown", size="sm", elem_id="aa-check-md")
+                        export_checks_pdf = gr.Button("Export as PDF", size="sm", elem_id="aa-check-pdf")
+                    checks_file = gr.File(
+                        label="Checked sentences with their reports", visible=False, elem_id="aa-check-export"
+                    )
+                with gr.Column(scale=2):
+                    check_panel = gr.HTML(EMPTY_CHECK_PANEL, elem_id="aa-check-panel")
             with gr.Tab("Articles"):
                 files = gr.File(
                     label=f"Add articles: {', '.join(SUPPORTED_SUFFIXES)}, up to {workspace.max_upload_mb:g} MB each",
@@ -137,6 +161,8 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                 )
                 hits = gr.HTML(elem_id="aa-hits")
         bridge = gr.HTML("", js_on_load=CITE_BRIDGE_JS, visible="hidden", elem_id="aa-cite-bridge")
+        check_bridge = gr.HTML("", js_on_load=CHECK_BRIDGE_JS, visible="hidden", elem_id="aa-check-bridge")
+        checks = gr.State([])
 
         box.submit(h.respond, [box, turns, *scope], [chat, box, turns, panel], **private, **answering)
         chat.example_select(h.pick_example, None, box, **private).then(
@@ -156,6 +182,12 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
             concurrency_id="ingest",
             concurrency_limit=1,
         )
+        check.click(h.check, [draft, *scope, as_of], [checked, check_panel, checks, checks_file], **private)
+        check_bridge.change(
+            h.select_check, [check_bridge, checks], [checked, check_panel], **private, show_progress="hidden"
+        )
+        export_checks.click(h.export_checks, checks, checks_file, **private)
+        export_checks_pdf.click(h.export_checks_pdf, checks, checks_file, **private)
         query.submit(h.search_html, [query, *scope], hits, **private)
         gr.api(h.ask, api_name="ask", **answering)
         gr.api(h.search, api_name="search")

@@ -60,7 +60,7 @@ class ClaimChecker(Runnable[dict[str, Any], ClaimCheck]):
     def check(self, claim: str, texts: Sequence[str | Passage], *, question: str = "") -> ClaimCheck:
         claim = " ".join(claim.split())
         passages = [_as_passage(t, i) for i, t in enumerate(texts)]
-        windows = _candidates(claim, passages)
+        windows = candidate_windows(claim, passages)
         if not claim or not windows:
             return ClaimCheck(claim, "not_supported", 0.0, checker="model" if self.reader else "words")
         if self.reader is None:
@@ -103,10 +103,12 @@ def _as_passage(text: str | Passage, index: int) -> Passage:
     return Passage(f"text-{index}", f"text-{index}", "", "", "", "", "", text, 0, len(text), 0.0)
 
 
-def _candidates(claim: str, passages: list[Passage]) -> list[tuple[int, int, int, str, str]]:
-    """The windows the model reads: (text index, start, end, what it reads, quote), the words' best first.
-    A window is three sentences; its quote (and span) is the sentence of it that shares most words with the
-    claim."""
+def candidate_windows(
+    claim: str, passages: Sequence[Passage], limit: int = CANDIDATES, per_text: int = 0
+) -> list[tuple[int, int, int, str, str]]:
+    """The windows the model reads: (text index, start, end, what it reads, quote), the words' best first:
+    ``limit`` in all, or, with ``per_text``, that many of each text. A window is three sentences; its quote
+    (and span) is the sentence of it that shares most words with the claim."""
     wanted = set(match_words(claim))
     scored: list[tuple[float, tuple[int, int, int, str, str]]] = []
     for i, p in enumerate(passages):
@@ -124,7 +126,15 @@ def _candidates(claim: str, passages: list[Passage]) -> list[tuple[int, int, int
             overlap = shared[at] + 0.25 * sum(shared[lo : hi + 1])
             scored.append((overlap, (i, span.start, span.end, f"{title}. {read}" if title else read, quote)))
     scored.sort(key=lambda x: -x[0])
-    return [w for _, w in scored[:CANDIDATES]]
+    if per_text:
+        taken: dict[int, int] = {}
+        chosen: list[tuple[int, int, int, str, str]] = []
+        for _, w in scored:
+            if taken.get(w[0], 0) < per_text and w[1:3] not in {c[1:3] for c in chosen if c[0] == w[0]}:
+                taken[w[0]] = taken.get(w[0], 0) + 1
+                chosen.append(w)
+        return chosen
+    return [w for _, w in scored[:limit]]
 
 
 def _by_words(claim: str, passages: list[Passage], question: str) -> ClaimCheck:

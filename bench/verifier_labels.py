@@ -17,8 +17,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,60 +25,13 @@ from tqdm import tqdm
 
 from assistant.verifiers.citations import verify_answer
 from assistant.verifiers.claims import SUPPORT_PROBABILITY, ClaimReader
-from core.answer import Passage
 from core.cpu import describe_cpu
 from core.settings import settings_from_env
+from eval.hand_labels import KINDS, LABELS, LabelledClaim, load_labelled_claims
 from models.embeddings import LocalEmbeddings
 
-LABELS = Path(__file__).resolve().parents[1] / "eval" / "verifier_labels.jsonl"
-KINDS = ("wrong_entity", "right_entity", "verdict", "multi_passage", "stale_figure")
 
-
-@dataclass(frozen=True)
-class Pair:
-    pair: str
-    set: str
-    kind: str
-    question: str
-    claim: str
-    cites: tuple[int, ...]
-    passages: tuple[Passage, ...]
-    entailed: bool
-
-
-def load_pairs(path: Path = LABELS) -> list[Pair]:
-    """The labelled pairs, each with the passages of the cached answer it was drawn from."""
-    root = path.resolve().parents[1]
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        record = _cache(str(root / row["cache"]))[row["qid"]]
-        passages = tuple(Passage(**p) for p in record["answer"]["passages"])
-        pairs.append(
-            Pair(
-                row["pair"],
-                row["set"],
-                row["kind"],
-                row["question"],
-                row["claim"],
-                tuple(row["cites"]),
-                passages,
-                bool(row["entailed"]),
-            )
-        )
-    return pairs
-
-
-@cache
-def _cache(path: str) -> dict[str, dict[str, Any]]:
-    records = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        records[entry["id"]] = entry["record"]
-    return records
-
-
-def verifier_accepts(pair: Pair, embeddings: Embeddings, reader: ClaimReader | None = None) -> bool:
+def verifier_accepts(pair: LabelledClaim, embeddings: Embeddings, reader: ClaimReader | None = None) -> bool:
     """Whether the verifier (with the trained claim checker, given ``reader``) shows the pair's claim (or
     verdict) as supported."""
     marks = "".join(f"[{n}]" for n in pair.cites)
@@ -106,7 +57,7 @@ def rates(accepted: Iterable[bool], labels: Iterable[bool]) -> dict[str, Any]:
     }
 
 
-def table(verdicts: dict[str, list[bool]], pairs: list[Pair]) -> list[dict[str, Any]]:
+def table(verdicts: dict[str, list[bool]], pairs: list[LabelledClaim]) -> list[dict[str, Any]]:
     rows = []
     for who, accepted in verdicts.items():
         for split in ("tune", "held-out"):
@@ -136,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write results.json (and the per-pair verdicts) here")
     parser.add_argument("--show", choices=["wrong", "all"], help="print the pairs the verifier gets wrong")
     args = parser.parse_args(argv)
-    pairs = [p for p in load_pairs(args.labels) if p.set in args.sets]
+    pairs = [p for p in load_labelled_claims(args.labels) if p.set in args.sets]
     settings = settings_from_env()
     embeddings = LocalEmbeddings("minilm", models_dir=settings.models_dir)
     verdicts: dict[str, list[bool]] = {"verifier": [verifier_accepts(p, embeddings) for p in pairs]}
@@ -186,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _judge(pairs: list[Pair], settings: Any) -> list[bool]:
+def _judge(pairs: list[LabelledClaim], settings: Any) -> list[bool]:
     from eval.judge import open_judge, passage_for_judge
 
     with open_judge(settings) as judge:

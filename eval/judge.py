@@ -119,6 +119,17 @@ def judge_sentence(
     return SentenceJudgment(cited=cited, entailed_by_all=True, needed=needed)
 
 
+def judge_answer(answer: Answer, entails: EntailsFn) -> list[SentenceJudgment]:
+    """ALCE verdicts for each sentence of ``answer`` ([] for a declined answer). A bare "Yes."/"No." is no
+    claim of its own (it stands for the sentences after it), so it is not judged."""
+    if answer.declined:
+        return []
+    passages = [passage_for_judge(p) for p in answer.passages]
+    return [
+        judge_sentence(passages, s.cites, s.text, entails) for s in answer.sentences if not is_verdict(s.text)
+    ]
+
+
 @dataclass(frozen=True)
 class JudgeValidation:
     """The judge against hand labels: confusion counts (positive = entailed), agreement, Cohen's kappa."""
@@ -206,16 +217,7 @@ class EntailmentJudge:
         return bool(verdict)
 
     def judge_answer(self, answer: Answer) -> list[SentenceJudgment]:
-        """ALCE verdicts for each sentence of ``answer`` ([] for a declined answer). A bare "Yes."/"No." is
-        no claim of its own (it stands for the sentences after it), so it is not judged."""
-        if answer.declined:
-            return []
-        passages = [passage_for_judge(p) for p in answer.passages]
-        return [
-            judge_sentence(passages, s.cites, s.text, self.entails)
-            for s in answer.sentences
-            if not is_verdict(s.text)
-        ]
+        return judge_answer(answer, self.entails)
 
 
 @contextlib.contextmanager

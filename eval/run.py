@@ -38,7 +38,7 @@ class RunOptions:
     answer_configs: list[str]
     limit: int | None = None
     seed: int | None = None
-    judge: bool = False
+    judge: str = ""  # "": no citation scores; "checker": the trained claim checker; "llm": the 1.5B judge
     command: str = ""
     # Answers and judge verdicts (default DATA_DIR/cache): commit it, and a run resumes on another machine.
     cache_dir: Path | None = None
@@ -76,7 +76,7 @@ def run(dataset: Dataset, base: Settings, options: RunOptions, out_dir: Path) ->
         results.configs.append(config)
         results.save(out_dir / "results.json")
     if options.judge:
-        results.judge = judge_citations(results, base, cache_dir)
+        results.judge = judge_citations(results, base, cache_dir, options.judge)
     results.save(out_dir / "results.json")
     report = write_report(results, out_dir)
     print(f"\nWrote {out_dir / 'results.json'} and {report}", file=sys.stderr)

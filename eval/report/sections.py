@@ -335,8 +335,9 @@ def judge_line(judge: JudgeCheck | None) -> str:
     held = judge.held_out
     if held and held.n:
         line += (
-            f" On the {fmt_int(held.n)} held-out pairs alone (written after the judge's prompt was "
-            f"fixed): {fmt(held.agreement)}, kappa {fmt(held.kappa)}."
+            f" On the {fmt_int(held.n)} held-out pairs alone (never used to choose the judge's prompt or "
+            f"threshold): {fmt(held.agreement)}, kappa {fmt(held.kappa)}; false accepts {fmt_int(held.fp)} of "
+            f"{fmt_int(held.fp + held.tn)}, false refusals {fmt_int(held.fn)} of {fmt_int(held.fn + held.tp)}."
         )
     return line
 

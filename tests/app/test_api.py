@@ -187,6 +187,38 @@ def test_the_native_api_searches_asks_and_gets_articles(api):
     assert httpx.get(f"{api}/health", timeout=30).json()["status"] == "ok"
 
 
+def test_check_marks_each_sentence_with_the_reports_that_decided_it(api):
+    paragraph = (
+        "During the dock strike at the Port of Velmora, 38 container ships were waiting at anchor in Serrin Bay. "
+        "The Bank of Kestria raised its main refinancing rate to 8.25 percent."
+    )
+    found = httpx.post(f"{api}/v1/check", json={"text": paragraph}, timeout=60).json()
+    assert found["collection"] == "sample"
+    assert [c["label"] for c in found["claims"]] == ["supported", "contradicted"]
+    span = found["claims"][1]["spans"][0]
+    passage = found["claims"][1]["passages"][span["text"]]
+    assert span["verdict"] == "contradicts" and passage["source"] == "Kestrian Financial Observer"
+    assert "7.25 percent" in span["quote"] and "which gave 7.25 percent" in found["claims"][1]["notes"][0]
+    narrowed = httpx.post(
+        f"{api}/v1/check",
+        json={"text": paragraph, "sources": ["Kestrian"], "as_of": "2023-01-01"},
+        timeout=60,
+    ).json()
+    assert [c["label"] for c in narrowed["claims"]] == ["not_found", "not_found"]  # the report came later
+    markdown = httpx.post(f"{api}/v1/check", json={"text": paragraph, "format": "markdown"}, timeout=60)
+    assert (
+        markdown.headers["content-type"].startswith("text/markdown")
+        and "2. **Contradicted**" in markdown.text
+    )
+    for body, says in (
+        ({"text": ""}, "send the claim or paragraph to check"),
+        ({"text": "Thanks. OK."}, "no sentence to check"),
+        ({"text": "The harbour board met on a Monday. " * 120}, "check at most 100"),
+    ):
+        refused = httpx.post(f"{api}/v1/check", json=body, timeout=60)
+        assert refused.status_code == 400 and says in refused.json()["error"]["message"], refused.text
+
+
 def test_no_cross_origin_access_unless_asked(api):
     preflight = httpx.options(
         f"{api}/v1/models",

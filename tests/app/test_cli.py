@@ -134,3 +134,42 @@ def test_sources_are_listed_with_their_source_and_date_before_the_answer():
     assert render_sources([p, p]) == (
         "Reading 2 passages:\n[1] Dockworkers halt cargo (Ledger, 2024-05-04)\n[2] Dockworkers halt cargo (Ledger, 2024-05-04)"
     )
+
+
+def test_check_marks_each_sentence_of_a_file_and_refuses_what_it_cannot_read(runner, tmp_path, sample_index):
+    data = ["--data-dir", sample_index.settings.data_dir, "--collection", sample_index.settings.collection]
+    draft = tmp_path / "draft.txt"
+    draft.write_text(
+        "The Bank of Kestria raised its main refinancing rate to 7.25 percent.\n"
+        "The Bank of Kestria raised its main refinancing rate to 8.25 percent.\n",
+        encoding="utf-8",
+    )
+    checks = json.loads(invoke(runner, "check", "--file", draft, *data, "--json").stdout)
+    assert [c["label"] for c in checks] == ["supported", "contradicted"]
+    assert checks[0]["spans"][0]["verdict"] == "supports" and "7.25 percent" in checks[0]["spans"][0]["quote"]
+    text = invoke(
+        runner, "check", "The Bank of Kestria raised its main refinancing rate to 7.25 percent.", *data
+    )
+    assert text.stdout.startswith("Supported (") and "Kestrian Financial Observer, 2023-06-22" in text.stdout
+    markdown = invoke(runner, "check", "--file", draft, *data, "--format", "markdown").stdout
+    assert "1. **Supported**" in markdown and "2. **Contradicted**" in markdown and "“" in markdown
+
+    binary = tmp_path / "scan.pdf"
+    binary.write_bytes(b"%PDF-1.7\n\xff\xfe\x00\x01" + bytes(range(256)))
+    for args, message in (
+        (["--file", binary], "is not UTF-8 text"),
+        (["  "], "The text to check is empty"),
+        ([], "Give a CLAIM to check or --file FILE"),
+    ):
+        result = runner.invoke(main, ["check", *map(str, args), *map(str, data)])
+        assert result.exit_code != 0 and message in result.output, result.output
+        assert "Traceback" not in result.output
+
+
+def test_eval_judge_is_the_claim_checker_unless_the_llm_is_named():
+    command = main.commands["eval"]
+    given = {
+        args: command.make_context("eval", ["sample", *args]).params["judge"]
+        for args in [(), ("--judge",), ("--judge", "llm")]
+    }
+    assert given == {(): None, ("--judge",): "checker", ("--judge", "llm"): "llm"}

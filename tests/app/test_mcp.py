@@ -30,7 +30,7 @@ HOSTILE = Article(
     source="Pellmoor Post",
     published="2024-02-02",
 )
-TOOLS = {"search_articles", "ask", "get_article"}
+TOOLS = {"search_articles", "ask", "check_claim", "get_article"}
 
 
 async def exercise(session: ClientSession) -> dict[str, Any]:
@@ -42,6 +42,9 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
     citation = (asked.structuredContent or {})["citations"][0]
     article = await session.call_tool("get_article", {"article_id": citation["article_id"]})
     missing = await session.call_tool("get_article", {"article_id": "nope"})
+    checked = await session.call_tool(
+        "check_claim", {"text": "The Bank of Kestria raised its main refinancing rate to 8.25 percent."}
+    )
     return {
         "tools": listed,
         "search": found.structuredContent,
@@ -49,6 +52,7 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
         "citation": citation,
         "article": article.structuredContent,
         "missing": missing,
+        "checked": checked.structuredContent,
     }
 
 
@@ -63,6 +67,9 @@ def check(result: dict[str, Any]) -> None:
     c, text = result["citation"], result["article"]["text"]
     assert text[c["start"] : c["end"]] == c["quote"]
     assert result["missing"].isError and "citations of ask" in result["missing"].content[0].text
+    (claim,) = result["checked"]["claims"]
+    assert claim["label"] == "contradicted" and claim["spans"][0]["source"] == "Kestrian Financial Observer"
+    assert claim["spans"][0]["verdict"] == "contradicts" and "7.25 percent" in claim["spans"][0]["quote"]
 
 
 def test_mcp_over_http_behind_the_token(tmp_path, sample_settings, embeddings):

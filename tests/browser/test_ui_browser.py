@@ -164,3 +164,40 @@ def test_an_article_holding_script_renders_as_text(page, artifacts):
     page.keyboard.press("Escape")
     assert page.evaluate("window.__xss") is None
     assert page.locator("img[src='x']").count() == 0
+
+
+def test_a_pasted_paragraph_is_checked_sentence_by_sentence_and_a_click_shows_its_reports(page, artifacts):
+    page.get_by_role("tab", name="Check").click()
+    page.locator("#aa-check-text textarea").fill(
+        "The Bank of Kestria raised its main refinancing rate to 7.25 percent. "
+        "The Bank of Kestria raised its main refinancing rate to 8.25 percent. "
+        "The city of Oslo opened a new opera house on its waterfront in 2008."
+    )
+    page.locator("#aa-check").click()
+    claims = page.locator("#aa-checked .aa-claims li")
+    claims.nth(2).wait_for()
+    assert [claims.nth(i).locator(".aa-badge").inner_text() for i in range(3)] == [
+        "✓ Supported",
+        "✗ Contradicted",
+        "? Not found",
+    ]
+    panel = page.locator("#aa-check-panel")
+    assert "Supported" in panel.locator(".aa-verdict").inner_text()  # the first sentence opens at once
+    claims.nth(1).locator("a.aa-check").click()
+    page.locator("#aa-check-panel .aa-verdict", has_text="Contradicted").wait_for()
+    report = panel.locator(".aa-report").first
+    assert "7.25 percent" in report.locator("mark").inner_text()
+    assert "Kestrian Financial Observer" in report.locator(".aa-meta").inner_text()
+    assert "which gave 7.25 percent" in panel.locator(".aa-conflict").inner_text()
+    assert "aa-on" in (claims.nth(1).get_attribute("class") or "")
+    shoot(page, artifacts, "check-paragraph", readme="ui-check.png")
+    page.locator("#aa-check-md").click()
+    with page.expect_download() as download:
+        page.locator("#aa-check-export a[download$='.md']").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "2. **Contradicted**" in exported and "Kestrian Financial Observer" in exported
+    page.locator("#aa-check-pdf").click()
+    with page.expect_download() as download:
+        page.locator("#aa-check-export a[download$='.pdf']").click()
+    pdf = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert "Contradicted" in pdf and "7.25 percent" in pdf
