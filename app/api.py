@@ -37,10 +37,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api_schema import (
     MODEL_PREFIX,
     AskRequest,
+    BriefRequest,
     ChatRequest,
     CheckRequest,
     Filters,
     SearchRequest,
+    TimelineRequest,
     api_error,
     validation_message,
 )
@@ -206,6 +208,32 @@ def _routes(workspace: Workspace, gates: Gates) -> APIRouter:
                 "claims": [c.to_dict() for c in checks],
             }
         )
+
+    @router.post("/v1/timeline")
+    async def timeline(body: TimelineRequest) -> dict[str, Any]:
+        """How ``topic`` developed: dated events in order, each cited to every report that gave it."""
+        assistant = await run_in_threadpool(workspace.assistant, body.collection or "")
+        gate = gates.for_backend(assistant.backend)
+        await gate.enter()
+        try:
+            found = await run_in_threadpool(
+                assistant.timeline, body.topic, body.search_filter(), max_events=body.max_events
+            )
+        finally:
+            gate.leave()
+        return found.to_dict()
+
+    @router.post("/v1/brief")
+    async def brief(body: BriefRequest) -> dict[str, Any]:
+        """What is new on ``topic`` since ``since``, latest first, and what it changed."""
+        assistant = await run_in_threadpool(workspace.assistant, body.collection or "")
+        gate = gates.for_backend(assistant.backend)
+        await gate.enter()
+        try:
+            found = await run_in_threadpool(assistant.brief, body.topic, body.since, body.search_filter())
+        finally:
+            gate.leave()
+        return found.to_dict()
 
     @router.get("/v1/articles/{article_id}")
     async def article(article_id: str, collection: str = "") -> dict[str, Any]:

@@ -17,6 +17,23 @@ MAX_QUESTION_CHARS = 4000
 MAX_CHECK_CHARS = 20_000  # assistant.archive_check.MAX_CHARS: a request's text to check
 
 
+def split_names(value: Any) -> Any:
+    """ "Reuters,AP" (as the UI takes it) as a list; anything else as given."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+def read_day(value: Any) -> Any:
+    """An ISO date (or a date) as a date; a readable error for anything else."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return as_date(str(value))
+    except QuestionError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Filters(BaseModel):
     """Which articles may answer, and how many passages to read: the same filters as ``ask`` and the UI."""
 
@@ -39,19 +56,12 @@ class Filters(BaseModel):
     @field_validator("sources", "authors", mode="before")
     @classmethod
     def _names(cls, value: Any) -> Any:
-        if isinstance(value, str):  # "Reuters,AP" as the UI takes it
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
+        return split_names(value)
 
     @field_validator("since", "until", "as_of", mode="before")
     @classmethod
     def _day(cls, value: Any) -> Any:
-        if value is None or isinstance(value, date):
-            return value
-        try:
-            return as_date(str(value))
-        except QuestionError as exc:
-            raise ValueError(str(exc)) from None
+        return read_day(value)
 
     def search_filter(self) -> SearchFilter:
         return SearchFilter(
@@ -107,6 +117,38 @@ class CheckRequest(Filters):
     format: Literal["json", "markdown"] = Field("json", description="The checks as JSON, or as Markdown")
 
 
+class TimelineRequest(Filters):
+    topic: str = Field(
+        ..., min_length=1, max_length=MAX_QUESTION_CHARS, description="The story, e.g. 'Fed rates'"
+    )
+    max_events: int = Field(20, ge=1, le=100, description="Events at most (the most reported are kept)")
+
+
+class BriefRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    collection: str | None = Field(None, description="Collection to read (default: the server's)")
+    topic: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="The story")
+    since: str = Field(
+        ..., min_length=1, description="What is new since: YYYY-MM-DD, or words read from as_of ('last week')"
+    )
+    as_of: date | None = Field(None, description="Brief as of this date (default: today)")
+    sources: list[str] | None = Field(None, description="Outlets (partial names match)")
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return split_names(value)
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        return read_day(value)
+
+    def search_filter(self) -> SearchFilter:
+        return SearchFilter(sources=tuple(self.sources or ()), as_of=self.as_of)
+
+
 def api_error(message: str, kind: str = "invalid_request_error", param: str | None = None) -> dict[str, Any]:
     """The error body OpenAI's clients read (``error.message`` is what they show)."""
     return {"error": {"message": message, "type": kind, "param": param, "code": None}}
@@ -129,6 +171,8 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
         "model": f"name a model from GET /v1/models, e.g. {MODEL_PREFIX}articles",
         "query": "send the words to search for",
         "question": "send the question to answer",
+        "topic": "name the story, e.g. 'Federal Reserve interest rates'",
+        "max_events": "give a number of events from 1 to 100",
         "text": f"send the claim or paragraph to check, at most {MAX_CHECK_CHARS:,} characters",
     }
     hint = hints.get(field or "", "see the API's schema at /docs")

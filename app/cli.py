@@ -1,4 +1,4 @@
-"""The ``assistant`` command: ingest, ask, check, stats, ui, serve, mcp, doctor, eval, setup-model."""
+"""The ``assistant`` command: ingest, ask, check, timeline, brief, stats, ui, serve, mcp, doctor, eval,\nsetup-model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from app.cli_analysis import brief, check, timeline
 from app.cli_options import (
     filter_options,
     llm_options,
@@ -223,91 +224,9 @@ def render_answer(answer: Any) -> str:
     return "\n".join(lines).rstrip()
 
 
-@main.command()
-@filter_options
-@click.argument("claim", required=False)
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check each sentence of this text file (UTF-8) instead of CLAIM; '-' as CLAIM reads standard input.",
-)
-@store_options
-@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="markdown: each sentence with its label, notes and the reports that decided it.",
-)
-def check(claim: str | None, path: Path | None, as_json: bool, fmt: str, **flags: Any) -> None:
-    """Check CLAIM (a sentence or a paragraph, each sentence checked) against the indexed articles:
-    supported, contradicted or not found, with the reports that say so, latest first.
-
-        assistant check "The Bank of Kestria raised its rate to 7.25 percent in June 2023."
-        assistant check --file draft.txt --as-of 2023-07-01 --json
-    """
-    from datetime import datetime
-
-    from assistant.archive_check import claims_of
-    from assistant.factory import build_assistant
-
-    text = _claim_text(claim, path)
-    search_filter = make_filter(flags)
-    claims = claims_of(text)
-    assistant = build_assistant(make_settings(**flags))
-    checks = []
-    for start in range(0, len(claims), CHECK_BATCH):
-        checks += assistant.checker.check(claims[start : start + CHECK_BATCH], search_filter)
-        if len(claims) > CHECK_BATCH:
-            click.echo(f"checked {len(checks)} of {len(claims)} sentences", err=True)
-    if as_json or fmt == "json":
-        click.echo(json.dumps([c.to_dict() for c in checks], ensure_ascii=False, indent=2))
-    elif fmt == "markdown":
-        from app.export import checks_markdown
-
-        click.echo(checks_markdown(checks, datetime.now()), nl=False)
-    else:
-        click.echo("\n\n".join(render_check(c) for c in checks))
-
-
-CHECK_BATCH = 5  # sentences checked between two progress lines
-
-
-def _claim_text(claim: str | None, path: Path | None) -> str:
-    """The text to check: CLAIM, standard input ('-') or the file's, refused when it is not UTF-8 text."""
-    if (claim is None) == (path is None):
-        raise click.UsageError("Give a CLAIM to check or --file FILE (one of them).")
-    if path is None:
-        assert claim is not None
-        return sys.stdin.read() if claim == "-" else claim
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise click.ClickException(
-            f"{path} is not UTF-8 text (it looks binary): give a .txt or .md file, or save it as UTF-8 text."
-        ) from None
-
-
-def render_check(check: Any) -> str:
-    """A checked claim as plain text: its label and score, notes, then each report that decided it."""
-    from app.export import LABEL_NAMES, VERDICT_NAMES
-
-    lines = [f"{LABEL_NAMES.get(check.label, check.label)} ({check.score:.2f}): {check.claim}"]
-    lines += [f"  {note}" for note in check.notes]
-    for span in check.spans:
-        if 0 <= span.text < len(check.passages):
-            p = check.passages[span.text]
-            meta = ", ".join(x for x in (p.source, p.published) if x)
-            lines.append(
-                f"  {VERDICT_NAMES.get(span.verdict, span.verdict)}: {p.title}"
-                + (f" ({meta})" if meta else "")
-            )
-            lines.append(f'      "{" ".join(span.quote.split())}"')
-    return "\n".join(lines)
+main.add_command(check)
+main.add_command(timeline)
+main.add_command(brief)
 
 
 @main.command()
@@ -385,7 +304,7 @@ def serve(host: str, port: int, queue: int, cors: tuple[str, ...], max_body_kb: 
 @store_options
 @llm_options
 def mcp(**flags: Any) -> None:
-    """Serve the MCP tools (search_articles, ask, get_article) over stdio, for Claude Desktop and other hosts."""
+    """Serve the MCP tools (search_articles, ask, check_claim, timeline, brief, get_article) over stdio, for Claude Desktop and other hosts."""
     from app.mcp_server import run_stdio
     from app.workspace import Workspace
 

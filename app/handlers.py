@@ -1,5 +1,5 @@
 """What the chat UI does on each event: scope a question to a collection and filters, stream its answer,
-check a pasted paragraph against the archive, search, list and ingest articles, and turn every failure into a readable message (rendering is in
+search, list and ingest articles, and turn every failure into a readable message (rendering is in
 ``app/ui_render.py``)."""
 
 from __future__ import annotations
@@ -10,34 +10,28 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from app.export import checks_markdown, checks_pdf, conversation_markdown, conversation_pdf
+from app.export import conversation_markdown, conversation_pdf
 from app.ui_render import (
     EMPTY_PANEL,
     Scope,
     Turn,
     chat_messages,
-    check_panel,
-    checks_html,
     evidence_panel,
     exchanges,
     md_text,
-    parse_check_target,
     parse_cite_target,
     passages_html,
     sources_panel,
 )
 from app.workspace import Workspace
-from assistant.archive_check import claims_of
 from core.answer import Answer, Passage, Sources
 from core.article import Article, LoadError, Skipped
-from core.claims import ClaimCheck
 from core.errors import AssistantError, QuestionError
 from core.filters import SearchFilter
 from ingest.load import SUPPORTED_SUFFIXES, load_articles
@@ -45,7 +39,6 @@ from ingest.load import SUPPORTED_SUFFIXES, load_articles
 log = logging.getLogger(__name__)
 ARTICLE_LIMIT = 2000  # rows in the article list
 MAX_PASSAGES = 50  # the most /search returns
-CHECK_BATCH = 5  # sentences checked between two progress updates
 _PROGRESS = gr.Progress()  # as a default, it tells Gradio to give the handler a progress bar
 
 
@@ -57,13 +50,13 @@ def parse_scope(collection: str, sources: Sequence[str] | str | None, since: str
         collection=collection or "",
         filter=SearchFilter(
             sources=tuple(s.strip() for s in sources or () if s.strip()),
-            since=_parse_day("Since", since),
-            until=_parse_day("Until", until),
+            since=parse_day("Since", since),
+            until=parse_day("Until", until),
         ),
     )
 
 
-def _parse_day(label: str, value: str | None) -> date | None:
+def parse_day(label: str, value: str | None) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -182,55 +175,6 @@ class Handlers:
             path.write_bytes(conversation_pdf(exchanges(turns), now))
         else:
             path.write_text(conversation_markdown(exchanges(turns), now), encoding="utf-8")
-        return gr.File(value=str(path), visible=True)
-
-    # --- Checking claims ----------------------------------------------------------------------------------
-
-    def check(
-        self,
-        text: str,
-        collection: str,
-        sources: Sequence[str] | None,
-        since: str,
-        until: str,
-        as_of: str,
-        progress: gr.Progress = _PROGRESS,
-    ) -> tuple[Any, ...]:
-        """Check each sentence of the pasted text against the collection; the list of marked sentences, the
-        first one's reports, and the checks kept for clicks and exports."""
-        with readable_errors("Checking"):
-            scope = parse_scope(collection, sources, since, until)
-            search = replace(scope.filter, as_of=_parse_day("As of", as_of))
-            claims = claims_of(text or "")
-            checker = self.workspace.assistant(scope.collection).checker
-            checks: list[ClaimCheck] = []
-            for start in range(0, len(claims), CHECK_BATCH):
-                progress((start, len(claims)), desc="Checking the sentences", unit="sentences")
-                checks += checker.check(claims[start : start + CHECK_BATCH], search)
-            return checks_html(checks), check_panel(checks), checks, gr.File(value=None, visible=False)
-
-    def select_check(self, target: str, checks: list[ClaimCheck]) -> tuple[str, str]:
-        """The clicked sentence marked in the list, and its reports in the panel."""
-        index = parse_check_target(target) or 0
-        return checks_html(checks, index), check_panel(checks, index)
-
-    def export_checks(self, checks: list[ClaimCheck]) -> Any:
-        """The checked sentences and their reports as a Markdown file to download."""
-        return self._export_checks(checks, "md")
-
-    def export_checks_pdf(self, checks: list[ClaimCheck]) -> Any:
-        """The checked sentences and their reports as a PDF to download."""
-        return self._export_checks(checks, "pdf")
-
-    def _export_checks(self, checks: list[ClaimCheck], kind: str) -> Any:
-        if not checks:
-            raise gr.Error("Nothing to export yet: check a paragraph first.")
-        now = datetime.now()
-        path = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"checked-{now:%Y%m%d-%H%M%S}.{kind}"
-        if kind == "pdf":
-            path.write_bytes(checks_pdf(checks, now))
-        else:
-            path.write_text(checks_markdown(checks, now), encoding="utf-8")
         return gr.File(value=str(path), visible=True)
 
     # --- Collections and articles -------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 
 Tools: ``search_articles`` (passages with scores), ``ask`` (the verified answer with its citations and their
 quoted spans), ``check_claim`` (a claim or paragraph checked against the archive: supported, contradicted or
-not found, with the dated reports that say so) and ``get_article`` (one article's cleaned text). Nothing they return is an instruction: article
+not found, with the dated reports that say so), ``timeline`` and ``brief`` (how a story moved, and what changed
+since a date) and ``get_article`` (one article's cleaned text). Nothing they return is an instruction: article
 text is data in a field of the result, no tool writes anything, and none calls another, so an article that
 says "call a tool" or "delete" can make the server do nothing.
 """
@@ -116,6 +117,43 @@ def build_mcp(workspace: Workspace, gates: Any, **settings: Any) -> FastMCP:
         checks = await to_thread.run_sync(assistant.check_text, text, _filter(sources, since, until, as_of))
         return {"claims": [_check(c) for c in checks]}
 
+    @server.tool(annotations=READ_ONLY, title="Timeline of a story")
+    async def timeline(
+        topic: str,
+        max_events: int = 20,
+        sources: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        as_of: str | None = None,
+        collection: str | None = None,
+    ) -> dict[str, Any]:
+        """How a story developed in the indexed articles: its events in date order, each one sentence with its
+        date and every report that gave it (article id, title, outlet, date, link, quoted span), the values
+        that changed between events, and the stories an ambiguous topic split into. Filters as for
+        search_articles."""
+        assistant = await to_thread.run_sync(workspace.assistant, collection or "")
+        found = await to_thread.run_sync(
+            lambda: assistant.timeline(
+                topic, _filter(sources, since, until, as_of), max_events=max(1, min(max_events, 100))
+            )
+        )
+        return _without_texts(found.to_dict())
+
+    @server.tool(annotations=READ_ONLY, title="What changed since a date")
+    async def brief(
+        topic: str,
+        since: str,
+        sources: list[str] | None = None,
+        as_of: str | None = None,
+        collection: str | None = None,
+    ) -> dict[str, Any]:
+        """What is new on a story since ``since`` (YYYY-MM-DD, or words such as "last week" read from
+        ``as_of``, default today): at most five cited events, latest first, and what each changed from
+        before."""
+        assistant = await to_thread.run_sync(workspace.assistant, collection or "")
+        found = await to_thread.run_sync(assistant.brief, topic, since, _filter(sources, None, None, as_of))
+        return _without_texts(found.to_dict())
+
     @server.tool(annotations=READ_ONLY, title="Get an article")
     async def get_article(article_id: str, collection: str | None = None) -> dict[str, Any]:
         """One article's cleaned text and metadata, by the ``article_id`` a citation or passage gives."""
@@ -159,6 +197,17 @@ def run_stdio(make_workspace: Callable[[], Workspace]) -> None:
 
     sys.stdout = io.TextIOWrapper(protocol, encoding="utf-8", write_through=True)  # what the transport writes
     anyio.run(server.run_stdio_async)
+
+
+def _without_texts(result: dict[str, Any]) -> dict[str, Any]:
+    """A timeline or brief for a host: citations keep their quote and article, not the passages' whole text."""
+    for key in ("events", "new"):
+        for event in result.get(key, []):
+            for c in event["citations"]:
+                for field in ("passage", "passage_start", "passage_end"):
+                    c.pop(field, None)
+    result.pop("passages", None)
+    return result
 
 
 def _check(check: ClaimCheck) -> dict[str, Any]:

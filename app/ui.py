@@ -13,14 +13,16 @@ from typing import Any
 
 import gradio as gr
 
+from app.analysis_handlers import AnalysisHandlers
 from app.handlers import Handlers
-from app.ui_render import (
+from app.ui_analysis import (
+    ANALYSIS_CSS,
     CHECK_BRIDGE_JS,
-    CITE_BRIDGE_JS,
-    CSS,
     EMPTY_CHECK_PANEL,
-    EMPTY_PANEL,
+    EMPTY_EVENT_PANEL,
+    EVENT_BRIDGE_JS,
 )
+from app.ui_render import CITE_BRIDGE_JS, CSS, EMPTY_PANEL
 from app.workspace import MAX_UPLOAD_MB, Workspace
 from core.errors import ConfigError
 from core.settings import Settings
@@ -57,6 +59,7 @@ def auth_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
 def build_ui(workspace: Workspace) -> gr.Blocks:
     """The page, its events and its queue. ``serve`` launches it."""
     h = Handlers(workspace)
+    a = AnalysisHandlers(workspace)
     default = workspace.settings.collection
     backend = workspace.assistant(default).backend
     answer_limit = LOCAL_ANSWER_CONCURRENCY if backend.startswith("local") else ANSWER_CONCURRENCY
@@ -127,6 +130,30 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     )
                 with gr.Column(scale=2):
                     check_panel = gr.HTML(EMPTY_CHECK_PANEL, elem_id="aa-check-panel")
+            with gr.Tab("Timeline", elem_id="aa-timeline-tab"):
+                date_range = gr.Markdown(
+                    a.date_range(default), elem_classes="aa-status", elem_id="aa-date-range"
+                )
+                with gr.Row(equal_height=True):
+                    topic = gr.Textbox(
+                        placeholder="A story, e.g. 'Bank of Kestria interest rate'",
+                        show_label=False,
+                        scale=3,
+                        elem_id="aa-topic",
+                    )
+                    event_as_of = gr.Textbox(label="As of", placeholder="YYYY-MM-DD", scale=1)
+                    new_since = gr.Textbox(
+                        label="What changed since", placeholder="YYYY-MM-DD or 'last week'", scale=1
+                    )
+                with gr.Row():
+                    show_timeline = gr.Button("Timeline", variant="primary", elem_id="aa-timeline")
+                    show_brief = gr.Button("What changed", elem_id="aa-brief")
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chart = gr.Plot(label="Reports per day, by outlet", elem_id="aa-chart")
+                        events = gr.HTML(elem_id="aa-events")
+                    with gr.Column(scale=2):
+                        event_view = gr.HTML(EMPTY_EVENT_PANEL, elem_id="aa-event-panel")
             with gr.Tab("Articles"):
                 files = gr.File(
                     label=f"Add articles: {', '.join(SUPPORTED_SUFFIXES)}, up to {workspace.max_upload_mb:g} MB each",
@@ -163,6 +190,8 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
         bridge = gr.HTML("", js_on_load=CITE_BRIDGE_JS, visible="hidden", elem_id="aa-cite-bridge")
         check_bridge = gr.HTML("", js_on_load=CHECK_BRIDGE_JS, visible="hidden", elem_id="aa-check-bridge")
         checks = gr.State([])
+        event_bridge = gr.HTML("", js_on_load=EVENT_BRIDGE_JS, visible="hidden", elem_id="aa-event-bridge")
+        story = gr.State(None)
 
         box.submit(h.respond, [box, turns, *scope], [chat, box, turns, panel], **private, **answering)
         chat.example_select(h.pick_example, None, box, **private).then(
@@ -182,12 +211,22 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
             concurrency_id="ingest",
             concurrency_limit=1,
         )
-        check.click(h.check, [draft, *scope, as_of], [checked, check_panel, checks, checks_file], **private)
+        check.click(a.check, [draft, *scope, as_of], [checked, check_panel, checks, checks_file], **private)
         check_bridge.change(
-            h.select_check, [check_bridge, checks], [checked, check_panel], **private, show_progress="hidden"
+            a.select_check, [check_bridge, checks], [checked, check_panel], **private, show_progress="hidden"
         )
-        export_checks.click(h.export_checks, checks, checks_file, **private)
-        export_checks_pdf.click(h.export_checks_pdf, checks, checks_file, **private)
+        export_checks.click(a.export_checks, checks, checks_file, **private)
+        export_checks_pdf.click(a.export_checks_pdf, checks, checks_file, **private)
+        shown = [events, chart, event_view, story]
+        for asks in (show_timeline.click, topic.submit):
+            asks(a.timeline, [topic, *scope, event_as_of], shown, **private, **answering)
+        show_brief.click(
+            a.brief, [topic, new_since, collection, sources, event_as_of], shown, **private, **answering
+        )
+        event_bridge.change(
+            a.select_event, [event_bridge, story], [events, event_view], **private, show_progress="hidden"
+        )
+        collection.change(a.date_range, collection, date_range, **private)
         query.submit(h.search_html, [query, *scope], hits, **private)
         gr.api(h.ask, api_name="ask", **answering)
         gr.api(h.search, api_name="search")
@@ -211,7 +250,7 @@ def serve(
         auth=auth,
         auth_message="Article Assistant: sign in with the user and password the server was started with.",
         max_file_size=f"{max_upload_mb:g}mb",
-        css=CSS,
+        css=CSS + ANALYSIS_CSS,
         footer_links=["api"],
         show_error=False,
         prevent_thread_lock=not block,

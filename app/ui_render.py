@@ -1,5 +1,4 @@
-"""What the chat UI shows, as strings: chat bubbles, the evidence panel, checked claims, search results, the
-Markdown export.
+"""What the chat UI shows, as strings: chat bubbles, the evidence panel, search results, the Markdown export.
 
 Pure functions of the chain's ``Answer``; ``app/ui.py`` wires them to Gradio. Article text, titles and
 metadata are untrusted (an article may hold ``<script>``): every one is escaped here, before any HTML is built.
@@ -14,7 +13,6 @@ from dataclasses import dataclass, field, replace
 
 from app.export import Exchange
 from core.answer import Answer, Citation, Conflict, Passage
-from core.claims import ClaimCheck, ClaimSpan
 from core.filters import SearchFilter
 
 CITE_PREFIX = "aa-cite-"  # a citation link's target: #aa-cite-<turn>-<n>
@@ -42,19 +40,6 @@ window.aaCiteListener = (event) => {
   document.getElementById('aa-panel')?.scrollIntoView({block: 'nearest', behavior: 'smooth'});
 };
 document.addEventListener('click', window.aaCiteListener, true);
-"""
-# The same bridge for the "Check" tab's sentences (links with class aa-check), into its own hidden component.
-CHECK_BRIDGE_JS = """
-if (window.aaCheckListener) document.removeEventListener('click', window.aaCheckListener, true);
-window.aaCheckListener = (event) => {
-  const link = event.target instanceof Element ? event.target.closest('a.aa-check') : null;
-  if (!link) return;
-  event.preventDefault();
-  props.value = link.getAttribute('href').slice(1) + '@' + Date.now();
-  trigger('change');
-  document.getElementById('aa-check-panel')?.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-};
-document.addEventListener('click', window.aaCheckListener, true);
 """
 CSS = """
 .aa-status p {margin: 0; color: var(--body-text-color-subdued);}
@@ -86,24 +71,6 @@ CSS = """
 .aa-hit {border-left: 3px solid var(--color-accent); padding: 4px 10px; margin: 10px 0;}
 .aa-hit .aa-title {font-weight: 600;}
 .aa-hit .aa-meta {color: var(--body-text-color-subdued); font-size: 0.85em;}
-.aa-claims {list-style: none; padding-left: 0; margin: 6px 0;}
-.aa-claims li {padding: 5px 8px; margin: 3px 0; border-radius: 6px; border-left: 4px solid #999;}
-.aa-claims li.aa-on {background: var(--color-accent-soft);}
-.aa-claims a.aa-check {color: var(--body-text-color) !important; text-decoration: none !important;}
-.aa-badge {font-weight: 700; font-size: 0.85em; margin-right: 6px;}
-:is(.aa-claims li, .aa-verdict).aa-supported {border-color: #1a7f37;} .aa-supported .aa-badge, .aa-verdict.aa-supported {color: #1a7f37;}
-:is(.aa-claims li, .aa-verdict).aa-contradicted {border-color: #cf222e;} .aa-contradicted .aa-badge, .aa-verdict.aa-contradicted {color: #cf222e;}
-:is(.aa-claims li, .aa-verdict).aa-not_found {border-color: #8c959f;} .aa-not_found .aa-badge, .aa-verdict.aa-not_found {color: #57606a;}
-#aa-check-panel {border-left: 3px solid var(--color-accent); padding: 2px 0 2px 14px;}
-#aa-check-panel .aa-question {color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 6px;}
-#aa-check-panel .aa-verdict {font-weight: 700; font-size: 1.1em; margin-bottom: 6px;}
-#aa-check-panel .aa-title {font-weight: 700; margin-top: 10px;}
-#aa-check-panel .aa-meta {color: var(--body-text-color-subdued); font-size: 0.85em;}
-#aa-check-panel .aa-passage {margin: 6px 0 10px; padding: 8px 10px; background: var(--background-fill-secondary);
-  border-left: none; border-radius: 6px; font-style: normal; line-height: 1.55;}
-#aa-check-panel .aa-supports mark {background: #b7ebc6; color: #1f1f1f;}
-#aa-check-panel .aa-contradicts mark {background: #ffc9c9; color: #1f1f1f;}
-#aa-check-panel .aa-near mark {background: #ffe680; color: #1f1f1f;}
 """
 
 
@@ -298,77 +265,6 @@ def sources_panel(question: str, passages: Sequence[Passage]) -> str:
     """The passages an answer is being written from, shown before its first word."""
     heading = f"<div class='aa-question'>Sources for: {_esc(question)}</div>"
     return heading + passages_html(passages)
-
-
-# --- Checked claims (the "Check" tab) --------------------------------------------------------------------
-
-CHECK_PREFIX = "aa-check-"  # a checked sentence's link target: #aa-check-<i>
-CHECK_LABELS = {
-    "supported": ("✓", "Supported"),
-    "contradicted": ("✗", "Contradicted"),
-    "not_found": ("?", "Not found"),
-    "not_supported": ("?", "Not supported"),
-}
-EMPTY_CHECK_PANEL = (
-    "<div class='aa-empty'>Paste a paragraph and press <b>Check</b>: each sentence is marked supported, "
-    "contradicted or not found in the articles. Click a sentence to see the reports that decided it.</div>"
-)
-
-
-def checks_html(checks: Sequence[ClaimCheck], selected: int = 0) -> str:
-    """Each checked sentence with its mark, as a link that shows its reports in the panel."""
-    if not checks:
-        return ""
-    counts = {
-        label: sum(c.label == label for c in checks) for label in ("supported", "contradicted", "not_found")
-    }
-    summary = " · ".join(f"{n} {CHECK_LABELS[label][1].lower()}" for label, n in counts.items() if n)
-    items = "".join(
-        f"<li class='aa-claim aa-{c.label}{' aa-on' if i == selected else ''}'>"
-        f"<a class='aa-check' href='#{CHECK_PREFIX}{i}'><span class='aa-badge'>{CHECK_LABELS.get(c.label, ('', c.label))[0]} "
-        f"{CHECK_LABELS.get(c.label, ('', c.label))[1]}</span> {_esc(c.claim)}</a></li>"
-        for i, c in enumerate(checks)
-    )
-    return f"<div class='aa-note'>{len(checks)} sentences: {summary}</div><ol class='aa-claims'>{items}</ol>"
-
-
-def parse_check_target(value: str) -> int | None:
-    """``aa-check-3@1712345678`` (what the bridge sends) -> 3."""
-    match = re.search(rf"{CHECK_PREFIX}(\d+)", value or "")
-    return int(match.group(1)) if match else None
-
-
-def check_panel(checks: Sequence[ClaimCheck], index: int = 0) -> str:
-    """Sentence ``index``'s verdict, notes, and each report that decided it, latest first, its span marked."""
-    if not checks:
-        return EMPTY_CHECK_PANEL
-    index = index if 0 <= index < len(checks) else 0
-    c = checks[index]
-    mark, name = CHECK_LABELS.get(c.label, ("", c.label))
-    head = (
-        f"<div class='aa-question'>Sentence {index + 1}: {_esc(c.claim)}</div>"
-        f"<div class='aa-verdict aa-{c.label}'>{mark} {name} <span class='aa-meta'>({c.score:.2f}, "
-        f"{'claim checker' if c.checker == 'model' else 'word overlap'})</span></div>"
-    )
-    notes = "".join(f"<p class='aa-warn aa-conflict'>{_esc(n)}</p>" for n in c.notes)
-    reports = "".join(_span_detail(c, s) for s in c.spans if 0 <= s.text < len(c.passages))
-    return head + notes + (reports or "<div class='aa-empty'>No report in the articles is about this.</div>")
-
-
-def _span_detail(check: ClaimCheck, span: ClaimSpan) -> str:
-    p: Passage = check.passages[span.text]
-    size = len(p.text)
-    lo = min(max(span.start - p.start, 0), size)
-    hi = min(max(span.end - p.start, lo), size)
-    text = f"{_esc(p.text[:lo])}<mark>{_esc(p.text[lo:hi])}</mark>{_esc(p.text[hi:])}"
-    verdict = {"supports": "supports it", "contradicts": "says otherwise", "": "nearest passage"}[
-        span.verdict
-    ]
-    return (
-        f"<div class='aa-detail aa-report aa-{span.verdict or 'near'}'><div class='aa-title'>{_esc(p.title)}</div>"
-        f"<div class='aa-meta'>{_meta(p)} · {verdict} {_link(p.url)}</div>"
-        f"<blockquote class='aa-passage'>{text}</blockquote></div>"
-    )
 
 
 # --- Search results and the export ---------------------------------------------------------------------

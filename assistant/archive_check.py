@@ -20,7 +20,6 @@ states otherwise); without them, the words decide between supported and not foun
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +35,7 @@ from assistant.verifiers.claims import ClaimReader
 from core.answer import Passage
 from core.claims import ClaimCheck, ClaimSpan
 from core.errors import QuestionError
+from core.figures import figures, is_percent, normalized
 from core.filters import SearchFilter
 from core.sentences import split_sentences
 from core.words import match_words
@@ -48,11 +48,6 @@ SHOWN_SPANS = 5  # spans a check returns
 MAX_CLAIMS = 100  # sentences one request may check
 MAX_CHARS = 20_000  # characters one request may hold
 MIN_WORDS = 3  # a sentence with fewer words that carry meaning is no claim ("Thanks.", "See below.")
-
-_FIGURE = re.compile(
-    r"\d[\d,.]*\s?(?:%|percent|per cent)?(?:\s?(?:-|–|to)\s?\d[\d,.]*\s?(?:%|percent|per cent)?)?",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -227,25 +222,13 @@ def _notes(claim: str, lead: _Report, earlier: list[_Report]) -> tuple[str, ...]
 def _figures_beyond(claim: str, quote: str) -> str:
     """The figures ``quote`` gives of the kind ``claim`` gives (percentages for a percentage) that the claim
     does not ("4.25% to 4.5%"), joined; "" when the claim gives none or the quote none other."""
-    figures = _FIGURE.findall(claim)
-    if not figures:
+    given = figures(claim)
+    if not given:
         return ""
-    given = {_norm(f) for f in figures}
-    percent = any(_is_percent(f) for f in figures)
-    extra = [
-        f.strip()
-        for f in _FIGURE.findall(quote)
-        if _norm(f) not in given and _is_percent(f) == percent and len(_norm(f)) > 1
-    ]
+    seen = {normalized(f) for f in given}
+    percent = any(is_percent(f) for f in given)
+    extra = [f for f in figures(quote) if normalized(f) not in seen and is_percent(f) == percent]
     return ", ".join(dict.fromkeys(extra[:3]))
-
-
-def _is_percent(figure: str) -> bool:
-    return bool(re.search(r"%|percent|per cent", figure, re.IGNORECASE))
-
-
-def _norm(figure: str) -> str:
-    return re.sub(r"\s|percent|per cent|%", "", figure.lower()).rstrip(".,")
 
 
 def _day(p: Passage) -> date:

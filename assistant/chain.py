@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.archive_check import ArchiveChecker, claims_of, default_reader
+from assistant.analysis import Analysis
 from assistant.generators.excerpts import (
     Excerpt,
     Reading,
@@ -37,7 +37,6 @@ from assistant.retrievers.parts import question_parts
 from assistant.verifiers.answers import verdict
 from assistant.verifiers.claims import ClaimReader
 from core.answer import Answer, Passage, Sources
-from core.claims import ClaimCheck
 from core.errors import LLMError, QuestionError
 from core.filters import SearchFilter, matching
 from store.articles import ArticleStore
@@ -76,7 +75,7 @@ _SEARCH_KEYS = ("k", "filter", "as_of", "min_relevance")
 PART_K = 5  # passages searched for in each source a question names (on top of the question's candidates)
 
 
-class Assistant(Runnable[str | AssistantInput, Answer]):
+class Assistant(Analysis, Runnable[str | AssistantInput, Answer]):
     """Answers questions about the indexed articles: a LangChain ``Runnable`` from a question (or an
     ``AssistantInput``) to the verified ``Answer``. Build one with ``build_assistant(settings)``.
 
@@ -113,7 +112,6 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         self._excerpts_for: tuple[tuple[str, tuple[str, ...]], list[Excerpt]] | None = None
         self.backend = backend or ("extractive" if llm is None else "llm")
         self.reader = reader  # the trained claim checker behind every citation (None: the words decide)
-        self._checker: ArchiveChecker | None = None
 
     @property
     def InputType(self) -> type:
@@ -156,36 +154,6 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         if passages is not None:
             request["passages"] = passages
         return self.invoke(request, **search)
-
-    @property
-    def checker(self) -> ArchiveChecker:
-        """Claims checked against this assistant's archive, as a ``Runnable`` (``batch`` for many claims): read
-        by the trained checker whenever its weights are there, whatever ``claim_checker`` says of answers."""
-        if self._checker is None:
-            self._checker = ArchiveChecker(self.retriever, self.reader or default_reader())
-        return self._checker
-
-    def check(
-        self,
-        claim: str,
-        filter: SearchFilter | dict[str, Any] | None = None,
-        as_of: date | str | None = None,
-    ) -> ClaimCheck:
-        """Whether the archive states ``claim``, states otherwise, or says nothing of it (supported,
-        contradicted, not_found), with the reports that say so, latest first, and the passages read."""
-        claim = " ".join(claim.split())
-        if not claim:
-            raise QuestionError("The claim is empty: give a sentence to check against the articles.")
-        return self.checker.check([claim], SearchFilter.parse(filter, as_of))[0]
-
-    def check_text(
-        self,
-        text: str,
-        filter: SearchFilter | dict[str, Any] | None = None,
-        as_of: date | str | None = None,
-    ) -> list[ClaimCheck]:
-        """Each sentence of ``text`` (a paragraph, a draft) checked as ``check`` checks one claim."""
-        return self.checker.check(claims_of(text), SearchFilter.parse(filter, as_of))
 
     def _answer_stream(
         self, inputs: Iterator[str | AssistantInput], config: RunnableConfig, **kwargs: Any
@@ -331,7 +299,9 @@ class Assistant(Runnable[str | AssistantInput, Answer]):
         reply = self._complete(question, passages, choice_task(choices), 4, config)
         return parse_choice(reply, choices)
 
-    def brief(self, question: str, passages: list[Passage], config: RunnableConfig | None = None) -> str:
+    def short_answer(
+        self, question: str, passages: list[Passage], config: RunnableConfig | None = None
+    ) -> str:
         """A few-word answer (a name, number, date) from ``passages``, uncited: for exact-match scoring."""
         if not passages:
             return ""

@@ -77,7 +77,7 @@ def ask(assistant: Assistant, q: EvalQuestion, preset: Preset, settings: Setting
             q.question, k=settings.k, filter=question_filter(q, preset), min_relevance=0.0
         )
         record["choice"] = assistant.choose(q.question, list(q.choices), passages)
-        record["brief"] = assistant.brief(q.question, passages)
+        record["brief"] = assistant.short_answer(q.question, passages)
     return record
 
 

@@ -219,6 +219,30 @@ def test_check_marks_each_sentence_with_the_reports_that_decided_it(api):
         assert refused.status_code == 400 and says in refused.json()["error"]["message"], refused.text
 
 
+def test_timeline_and_brief_give_dated_cited_events(api):
+    found = httpx.post(
+        f"{api}/v1/timeline", json={"topic": "Bank of Kestria interest rate"}, timeout=60
+    ).json()
+    assert found["events"] and found["events"] == sorted(found["events"], key=lambda e: e["date"])
+    kestria = next(e for e in found["events"] if "7.25 percent" in e["sentence"])
+    assert kestria["date"] == "2023-06-22" and kestria["sources"] == ["Kestrian Financial Observer"]
+    assert kestria["citations"][0]["quote"] == kestria["sentence"]
+    brief = httpx.post(
+        f"{api}/v1/brief",
+        json={"topic": "Bank of Kestria interest rate", "since": "last week", "as_of": "2023-06-25"},
+        timeout=60,
+    ).json()
+    assert brief["since"] == "2023-06-11" and any("7.25 percent" in e["sentence"] for e in brief["new"])
+    for path, body, says in (
+        ("timeline", {"topic": ""}, "name the story"),
+        ("timeline", {"topic": "rates", "max_events": 0}, "from 1 to 100"),
+        ("brief", {"topic": "rates", "since": "2023-07-01", "as_of": "2023-06-01"}, "after the as-of date"),
+        ("brief", {"topic": "rates", "since": "someday"}, "not a date"),
+    ):
+        refused = httpx.post(f"{api}/v1/{path}", json=body, timeout=60)
+        assert refused.status_code == 400 and says in refused.json()["error"]["message"], refused.text
+
+
 def test_no_cross_origin_access_unless_asked(api):
     preflight = httpx.options(
         f"{api}/v1/models",

@@ -30,7 +30,7 @@ HOSTILE = Article(
     source="Pellmoor Post",
     published="2024-02-02",
 )
-TOOLS = {"search_articles", "ask", "check_claim", "get_article"}
+TOOLS = {"search_articles", "ask", "check_claim", "timeline", "brief", "get_article"}
 
 
 async def exercise(session: ClientSession) -> dict[str, Any]:
@@ -42,6 +42,10 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
     citation = (asked.structuredContent or {})["citations"][0]
     article = await session.call_tool("get_article", {"article_id": citation["article_id"]})
     missing = await session.call_tool("get_article", {"article_id": "nope"})
+    story = await session.call_tool("timeline", {"topic": "Bank of Kestria interest rate"})
+    new = await session.call_tool(
+        "brief", {"topic": "Bank of Kestria interest rate", "since": "2023-06-01", "as_of": "2023-06-30"}
+    )
     checked = await session.call_tool(
         "check_claim", {"text": "The Bank of Kestria raised its main refinancing rate to 8.25 percent."}
     )
@@ -53,6 +57,8 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
         "article": article.structuredContent,
         "missing": missing,
         "checked": checked.structuredContent,
+        "timeline": story.structuredContent,
+        "brief": new.structuredContent,
     }
 
 
@@ -67,6 +73,9 @@ def check(result: dict[str, Any]) -> None:
     c, text = result["citation"], result["article"]["text"]
     assert text[c["start"] : c["end"]] == c["quote"]
     assert result["missing"].isError and "citations of ask" in result["missing"].content[0].text
+    kestria = next(e for e in result["timeline"]["events"] if "7.25 percent" in e["sentence"])
+    assert kestria["date"] == "2023-06-22" and "passage" not in kestria["citations"][0]
+    assert any("7.25 percent" in e["sentence"] for e in result["brief"]["new"])
     (claim,) = result["checked"]["claims"]
     assert claim["label"] == "contradicted" and claim["spans"][0]["source"] == "Kestrian Financial Observer"
     assert claim["spans"][0]["verdict"] == "contradicts" and "7.25 percent" in claim["spans"][0]["quote"]

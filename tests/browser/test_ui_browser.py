@@ -201,3 +201,29 @@ def test_a_pasted_paragraph_is_checked_sentence_by_sentence_and_a_click_shows_it
         page.locator("#aa-check-export a[download$='.pdf']").click()
     pdf = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
     assert "Contradicted" in pdf and "7.25 percent" in pdf
+
+
+def test_a_story_timeline_shows_dated_events_a_chart_and_each_events_reports(page, artifacts):
+    page.get_by_role("tab", name="Timeline").click()
+    wait_text(page, "#aa-date-range", "Articles from")  # the collection's date range, to set "as of" within
+    page.locator("#aa-topic textarea, #aa-topic input").first.fill("Bank of Kestria interest rate")
+    page.locator("#aa-timeline").click()
+    events = page.locator("#aa-events .aa-event-item")
+    events.first.wait_for()
+    dates = [events.nth(i).locator(".aa-date").inner_text() for i in range(events.count())]
+    assert dates == sorted(dates) and "2023-06-22" in dates
+    page.locator(
+        "#aa-chart img, #aa-chart canvas, #aa-chart svg"
+    ).first.wait_for()  # reports per day by outlet
+    at = dates.index("2023-06-22")
+    events.nth(at).locator("a.aa-event").click()
+    panel = page.locator("#aa-event-panel")
+    page.locator("#aa-event-panel .aa-question", has_text="2023-06-22").wait_for()
+    assert "7.25 percent" in panel.locator("mark").first.inner_text()
+    assert "Kestrian Financial Observer" in panel.inner_text()
+    shoot(page, artifacts, "timeline", readme="ui-timeline.png")
+    page.get_by_label("As of").last.fill("2023-06-25")
+    page.get_by_label("What changed since").fill("last week")
+    page.locator("#aa-brief").click()
+    wait_text(page, "#aa-events", "New on")
+    assert "7.25 percent" in page.locator("#aa-events").inner_text()
