@@ -47,7 +47,7 @@ from app.api_schema import (
     validation_message,
 )
 from app.export import answer_markdown, checks_markdown, sources_markdown
-from app.gate import Busy, Gate, Held
+from app.gate import CHECKER, Busy, Gate, Held, gated
 from app.workspace import Workspace
 from assistant.chain import Assistant, AssistantInput
 from core.answer import Answer, Passage, Sources
@@ -114,7 +114,8 @@ def create_app(
 
 
 class Gates:
-    """One ``Gate`` per loaded model: the local model writes one answer at a time, others a few."""
+    """One ``Gate`` per loaded model: the local model writes one answer at a time, others a few (and the claim
+    checker a few checks)."""
 
     def __init__(self, queue: int) -> None:
         self.queue = queue
@@ -196,7 +197,9 @@ def _routes(workspace: Workspace, gates: Gates) -> APIRouter:
         """Each sentence of ``text`` checked against the archive: supported, contradicted or not_found, with
         the reports that say so (latest first) and the passages read."""
         assistant = await run_in_threadpool(workspace.assistant, body.collection or "")
-        checks = await run_in_threadpool(assistant.check_text, body.text, body.search_filter())
+        checks = await gated(
+            gates.for_backend(CHECKER), lambda: assistant.check_text(body.text, body.search_filter())
+        )
         if body.format == "markdown":
             notes = [f"collection {body.collection or workspace.settings.collection}"]
             return PlainTextResponse(
@@ -213,26 +216,20 @@ def _routes(workspace: Workspace, gates: Gates) -> APIRouter:
     async def timeline(body: TimelineRequest) -> dict[str, Any]:
         """How ``topic`` developed: dated events in order, each cited to every report that gave it."""
         assistant = await run_in_threadpool(workspace.assistant, body.collection or "")
-        gate = gates.for_backend(assistant.backend)
-        await gate.enter()
-        try:
-            found = await run_in_threadpool(
-                assistant.timeline, body.topic, body.search_filter(), max_events=body.max_events
-            )
-        finally:
-            gate.leave()
+        found = await gated(
+            gates.for_backend(assistant.backend),
+            lambda: assistant.timeline(body.topic, body.search_filter(), max_events=body.max_events),
+        )
         return found.to_dict()
 
     @router.post("/v1/brief")
     async def brief(body: BriefRequest) -> dict[str, Any]:
         """What is new on ``topic`` since ``since``, latest first, and what it changed."""
         assistant = await run_in_threadpool(workspace.assistant, body.collection or "")
-        gate = gates.for_backend(assistant.backend)
-        await gate.enter()
-        try:
-            found = await run_in_threadpool(assistant.brief, body.topic, body.since, body.search_filter())
-        finally:
-            gate.leave()
+        found = await gated(
+            gates.for_backend(assistant.backend),
+            lambda: assistant.brief(body.topic, body.since, body.search_filter()),
+        )
         return found.to_dict()
 
     @router.get("/v1/articles/{article_id}")

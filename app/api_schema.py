@@ -9,12 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.archive_check import MAX_CHARS
 from core.errors import QuestionError
 from core.filters import SearchFilter, as_date
 
 MODEL_PREFIX = "articles:"  # a model per collection: "articles:sample"
 MAX_QUESTION_CHARS = 4000
-MAX_CHECK_CHARS = 20_000  # assistant.archive_check.MAX_CHARS: a request's text to check
+MAX_CHECK_CHARS = MAX_CHARS  # a request's text to check
 
 
 def split_names(value: Any) -> Any:
@@ -130,7 +131,10 @@ class BriefRequest(BaseModel):
     collection: str | None = Field(None, description="Collection to read (default: the server's)")
     topic: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="The story")
     since: str = Field(
-        ..., min_length=1, description="What is new since: YYYY-MM-DD, or words read from as_of ('last week')"
+        ...,
+        min_length=1,
+        max_length=100,
+        description="What is new since: YYYY-MM-DD, or words read from as_of ('last week')",
     )
     as_of: date | None = Field(None, description="Brief as of this date (default: today)")
     sources: list[str] | None = Field(None, description="Outlets (partial names match)")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 
 class Busy(Exception):
@@ -18,6 +20,10 @@ class Busy(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"The assistant is busy answering; try again in {retry_after} s.")
         self.retry_after = retry_after
+
+
+T = TypeVar("T")
+CHECKER = "checker"  # the claim checker's gate (``Gates.for_backend``): checks take turns apart from answers
 
 
 class Gate:
@@ -81,3 +87,20 @@ class Held:
             self.loop.call_soon_threadsafe(self.gate.leave, held)
         else:
             self.gate.leave(held)
+
+
+async def gated(gate: Gate, work: Callable[[], T]) -> T:
+    """``work()`` in a worker thread once ``gate`` gives a slot, the slot given back when the work ends (not
+    when the request does: a client that goes away does not free a model still working for it)."""
+    await gate.enter()
+    held = Held(gate, asyncio.get_running_loop())
+
+    def run() -> T:
+        try:
+            return work()
+        finally:
+            held.release()
+
+    from anyio import to_thread
+
+    return await to_thread.run_sync(run)

@@ -19,7 +19,7 @@ from anyio import to_thread
 from mcp.server.fastmcp import FastMCP
 from mcp.types import ToolAnnotations
 
-from app.gate import Held
+from app.gate import Held, gated
 from app.workspace import Workspace
 from assistant.chain import AssistantInput
 from core.answer import Answer
@@ -132,10 +132,10 @@ def build_mcp(workspace: Workspace, gates: Any, **settings: Any) -> FastMCP:
         that changed between events, and the stories an ambiguous topic split into. Filters as for
         search_articles."""
         assistant = await to_thread.run_sync(workspace.assistant, collection or "")
-        found = await to_thread.run_sync(
-            lambda: assistant.timeline(
-                topic, _filter(sources, since, until, as_of), max_events=max(1, min(max_events, 100))
-            )
+        search = _filter(sources, since, until, as_of)
+        found = await gated(
+            gates.for_backend(assistant.backend),
+            lambda: assistant.timeline(topic, search, max_events=max_events),
         )
         return _without_texts(found.to_dict())
 
@@ -151,7 +151,10 @@ def build_mcp(workspace: Workspace, gates: Any, **settings: Any) -> FastMCP:
         ``as_of``, default today): at most five cited events, latest first, and what each changed from
         before."""
         assistant = await to_thread.run_sync(workspace.assistant, collection or "")
-        found = await to_thread.run_sync(assistant.brief, topic, since, _filter(sources, None, None, as_of))
+        search = _filter(sources, None, None, as_of)
+        found = await gated(
+            gates.for_backend(assistant.backend), lambda: assistant.brief(topic, since, search)
+        )
         return _without_texts(found.to_dict())
 
     @server.tool(annotations=READ_ONLY, title="Get an article")

@@ -5,6 +5,7 @@ claim checker."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,9 @@ from core.claims import ClaimCheck
 from core.errors import QuestionError
 from core.filters import SearchFilter
 from core.timeline import Brief, Timeline
+from core.words import match_words
+
+_BUILDING = threading.Lock()
 
 
 class Analysis:
@@ -33,9 +37,12 @@ class Analysis:
     @property
     def checker(self) -> ArchiveChecker:
         """Claims checked against this assistant's archive, as a ``Runnable`` (``batch`` for many claims): read
-        by the trained checker whenever its weights are there, whatever ``claim_checker`` says of answers."""
+        by the trained checker whenever its weights are there, whatever ``claim_checker`` says of answers.
+        Built on first use, once, whichever request comes first (an assistant serves many at once)."""
         if self._checker is None:
-            self._checker = ArchiveChecker(self.retriever, self.reader or default_reader())
+            with _BUILDING:
+                if self._checker is None:
+                    self._checker = ArchiveChecker(self.retriever, self.reader or default_reader())
         return self._checker
 
     def check(
@@ -81,7 +88,7 @@ class Analysis:
             search,
             max_events=max_events,
             llm=self._writer(config),
-            reader=self.checker.reader,
+            reader=self._writer_check(),
         )
 
     def brief(
@@ -96,8 +103,17 @@ class Analysis:
         date), latest first, and what it changed from before."""
         search = SearchFilter.parse(filter, as_of)
         return build_brief(
-            _topic(topic), since, self.retriever, search, llm=self._writer(config), reader=self.checker.reader
+            _topic(topic),
+            since,
+            self.retriever,
+            search,
+            llm=self._writer(config),
+            reader=self._writer_check(),
         )
+
+    def _writer_check(self) -> ClaimReader | None:
+        """What checks a model-written sentence: the trained checker (loaded only when a model writes)."""
+        return self.checker.reader if self.llm is not None else None
 
     def _writer(self, config: RunnableConfig | None) -> BaseChatModel | None:
         return self.llm.with_config(config) if self.llm is not None and config else self.llm  # type: ignore[return-value]
@@ -107,4 +123,9 @@ def _topic(topic: str) -> str:
     topic = " ".join(topic.split())
     if not topic:
         raise QuestionError("The topic is empty: name the story, e.g. 'Federal Reserve interest rates'.")
+    if not [w for w in match_words(topic) if not w.isdigit()]:
+        raise QuestionError(
+            f"The topic {topic!r} names no story (a year or common words alone): add what it is about, e.g. "
+            "'Oscars 2023'."
+        )
     return topic

@@ -198,7 +198,7 @@ def _notes(claim: str, lead: _Report, earlier: list[_Report]) -> tuple[str, ...]
     if lead.verdict == "contradicts":
         gave = _figures_beyond(claim, lead.span.quote)
         head += f", which gave {gave}" if gave else ""
-    differing = [r for r in earlier if r.verdict != lead.verdict and _day(r.passage) < _day(lead.passage)]
+    differing = [r for r in earlier if r.verdict != lead.verdict]  # as old or older: ``earlier`` is by date
     agreeing = [r for r in earlier if r.verdict == lead.verdict]
     parts = []
     for r in differing[:3]:
@@ -281,8 +281,9 @@ def _by_words(claim: str, passages: list[Passage]) -> ClaimCheck:
 
 class ArchiveChecker(Runnable[str | dict[str, Any], ClaimCheck]):
     """Claims checked against the archive as a LangChain ``Runnable``: ``invoke("claim")`` or
-    ``invoke({"claim": ..., "filter": ..., "as_of": ...})`` -> ``ClaimCheck``; ``batch`` checks many claims in
-    one pass of the model. ``Assistant.checker`` gives one over the assistant's archive."""
+    ``invoke({"claim": ..., "filter": ..., "as_of": ...})`` -> ``ClaimCheck``; ``batch`` checks many claims
+    (one retrieval each, each claim's windows read by the model in one batch; an empty claim refuses the whole
+    batch). ``Assistant.checker`` gives one over the assistant's archive."""
 
     def __init__(self, retriever: PassageRetriever, reader: ClaimReader | None, k: int = CHECK_K) -> None:
         self.retriever = retriever

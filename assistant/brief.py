@@ -4,7 +4,9 @@ changed from before it, cited on both sides.
     assistant.brief("Federal Reserve interest rate increases", since="last week", as_of="2023-02-03")
 
 ``since`` is a date (YYYY-MM-DD) or words ("last week", "this month", "in January"), read from the as-of date
-(no as-of: today), so an archive of 2023 news is briefed as of 2023 when the analyst says so.
+(no as-of: today) as the retriever reads them, a few days wide (news of a week is published over the days after
+it: "last week" asked on a Friday starts two Fridays back), so an archive of 2023 news is briefed as of 2023
+when the analyst says so.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant.retrievers.dates import resolve_dates
 from assistant.retrievers.hybrid import PassageRetriever
-from assistant.timeline import FLOOR, build_timeline, day_words, value_changes, write_sentence
+from assistant.timeline import FLOOR, build_timeline, day_words, value_changes, value_of, write_sentence
 from assistant.verifiers.claims import ClaimReader
+from core.answer import Passage
 from core.errors import QuestionError
 from core.filters import SearchFilter
 from core.timeline import Brief, TimelineEvent, ValueChange
 
 MAX_NEW = 5
-HISTORY = 60  # events of the whole story read to find what a new one changed
+HISTORY = (
+    100  # events of the topic read (every one, for a topic of this archive's size): the new ones, and before
+)
 
 
 def resolve_since(since: date | str, as_of: date) -> date:
@@ -77,10 +82,13 @@ def build_brief(
         for e in new:
             calls += 1
             sentence = write_sentence(llm, topic, e.citations, reader)
-            written.append(replace(e, sentence=sentence, written_by="model") if sentence else e)
+            written.append(
+                replace(e, sentence=sentence, value=value_of(sentence), written_by="model") if sentence else e
+            )
         new = written
-    before = [e for e in timeline.events if e.date < start.isoformat()]
-    changed = [_change(e, before, topic) for e in new]
+    found = [_change(e, [x for x in timeline.events if x.date < e.date], topic) for e in new]
+    changed = [c for c in found if c is not None]
+    new, changed, passages = _renumbered(new, changed, topic)
     notes = []
     if not new:
         notes.append(
@@ -91,15 +99,41 @@ def build_brief(
         start.isoformat(),
         as_of.isoformat(),
         tuple(new),
-        tuple(c for c in changed if c is not None),
-        timeline.passages,
+        tuple(changed),
+        passages,
         calls,
         tuple(notes),
     )
 
 
+def _renumbered(
+    new: list[TimelineEvent], changed: list[ValueChange], topic: str
+) -> tuple[list[TimelineEvent], list[ValueChange], tuple[Passage, ...]]:
+    """The brief's events and changes citing only the reports they use, numbered 1, 2, ... in order."""
+    numbers: dict[str, int] = {}
+    passages: list[Passage] = []
+
+    def cite(e: TimelineEvent) -> TimelineEvent:
+        citations = []
+        for c in e.citations:
+            if c.passage.chunk_id not in numbers:
+                numbers[c.passage.chunk_id] = len(passages) + 1
+                passages.append(c.passage)
+            citations.append(replace(c, n=numbers[c.passage.chunk_id]))
+        return replace(e, citations=tuple(citations))
+
+    new = [cite(e) for e in new]
+    by_date = {e.date + e.sentence: e for e in new}
+    redone = []
+    for c in changed:
+        after = by_date.get(c.after.date + c.after.sentence, cite(c.after))
+        redone += value_changes([cite(c.before), after], topic)
+    return new, redone, tuple(passages)
+
+
 def _change(event: TimelineEvent, before: list[TimelineEvent], topic: str) -> ValueChange | None:
-    """What ``event`` changed from the latest earlier event of its story that gave another value of its kind."""
+    """What ``event`` changed from the latest earlier event of its story (new or not) that gave a value of its
+    kind."""
     earlier = [e for e in before if e.story == event.story and e.value]
     for prior in reversed(earlier):
         found = value_changes([prior, event], topic)

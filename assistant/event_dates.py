@@ -1,8 +1,8 @@
 """When a reported event happened: the date a report's sentence gives for it ("on Wednesday", "Feb. 1",
 "14 December 2022", "yesterday"), read against the report's own date, else the report's date.
 
-A stated date more than a day after the report (a meeting "on March 22" announced in February) is no date of
-the event reported, nor one more than ``LOOK_BACK`` days before it (an anniversary, a background fact): both fall back
+A stated date after the report (a meeting "on March 22" announced in February), or one the sentence says is to
+come ("until Monday", "will vote on Tuesday", "set for Feb. 1"), is no date of the event reported, nor one more than ``LOOK_BACK`` days before it (an anniversary, a background fact): both fall back
 to the report's date.
 """
 
@@ -23,8 +23,11 @@ _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\s+{_DAY}\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
 _DAY_MONTH = re.compile(rf"\b{_DAY}\s+{_MONTH}\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY = re.compile(r"\b(?:on|last|this|early|late)?\s*(" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE)
-_AHEAD = re.compile(r"\b(?:until|till|next|by|before|starting|from|coming)\s*$", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(?:(on|last|this|early|late)\s+)?(" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE)
+_AHEAD = re.compile(
+    r"\b(?:until|till|next|by|before|starting|from|coming|will\s+\w+(?:\s+\w+)?\s+on|due(?:\s+on)?|set\s+for|scheduled\s+for)\s*$",
+    re.IGNORECASE,
+)
 _RELATIVE = re.compile(r"\b(yesterday|today|this morning|tonight|last night)\b", re.IGNORECASE)
 
 
@@ -34,15 +37,16 @@ def event_date(sentence: str, published: date) -> tuple[date, str]:
     for pattern, month_at, day_at in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
         for m in pattern.finditer(sentence):
             day = _calendar(m.group(month_at), m.group(day_at), m.group(3), published)
-            if day is not None:
+            if day is not None and not _ahead(sentence, m.start()):
                 found.append((m.start(), day))
     for m in _WEEKDAY.finditer(sentence):
-        if _AHEAD.search(sentence[max(0, m.start() - 14) : m.start()]):
+        if _ahead(sentence, m.start(2)):
             continue  # "until Monday", "next Tuesday": a day to come, not the day of the event
-        back = (published.weekday() - _WEEKDAYS.index(m.group(1).lower())) % 7
-        back = (
-            -1 if back == 6 else back
-        )  # the day after its date: a report filed late at night, or dated early
+        back = (published.weekday() - _WEEKDAYS.index(m.group(2).lower())) % 7
+        if (m.group(1) or "").lower() == "last":
+            back = back or 7  # "last Friday" in a Friday report: a week before
+        elif back == 6:
+            back = -1  # the day after its date: a report filed late at night, dated before the news it gives
         found.append((m.start(), published - timedelta(days=back)))
     for m in _RELATIVE.finditer(sentence):
         back = 1 if m.group(1).lower() in ("yesterday", "last night") else 0
@@ -55,6 +59,11 @@ def event_date(sentence: str, published: date) -> tuple[date, str]:
     if not fitting:
         return published, "report"
     return min(fitting)[1], "text"
+
+
+def _ahead(sentence: str, at: int) -> bool:
+    """Whether the date at ``at`` is one to come ("until", "next", "will ... on", "set for")."""
+    return bool(_AHEAD.search(sentence[max(0, at - 24) : at]))
 
 
 def _calendar(month: str, day: str, year: str | None, published: date) -> date | None:
@@ -73,7 +82,7 @@ def _calendar(month: str, day: str, year: str | None, published: date) -> date |
     return stated
 
 
-def parse_day(value: str) -> date | None:
+def published_day(value: str) -> date | None:
     """A report's published date (YYYY-MM-DD, possibly with a time after it), or None."""
     try:
         return date.fromisoformat(value[:10])

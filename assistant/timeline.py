@@ -23,6 +23,7 @@ report stating them; else the extracted sentence stands. Extracted sentences are
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import time
 from collections import Counter
@@ -34,7 +35,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.event_dates import event_date, parse_day
+from assistant.event_dates import event_date, published_day
 from assistant.retrievers.hybrid import PassageRetriever
 from assistant.verifiers.citations import support_checker
 from assistant.verifiers.claims import ClaimReader, window
@@ -45,6 +46,7 @@ from core.sentences import split_sentences
 from core.timeline import Timeline, TimelineEvent, ValueChange
 from core.words import match_words
 
+log = logging.getLogger(__name__)
 PAGE = 40  # passages asked for first; doubled while pages come back full
 MAX_PASSAGES = 320
 FLOOR = 0.35  # cosine similarity to the topic below which a passage is not about it
@@ -201,7 +203,7 @@ def build_timeline(
 
 def _report(p: Passage, topic_words: set[str]) -> _Report | None:
     """The passage's sentence most about the topic (the earlier on a tie), with the date it gives."""
-    published = parse_day(p.published)
+    published = published_day(p.published)
     if published is None:
         return None
     best: tuple[float, int, int, float] | None = None
@@ -232,7 +234,7 @@ def _share_of(words: set[str], text: str) -> float:
 
 def _in_years(p: Passage, years: set[int]) -> bool:
     """Whether the report is of a year the topic names ("2023 Oscars"), or names one in its text."""
-    day = parse_day(p.published)
+    day = published_day(p.published)
     return day is not None and (day.year in years or any(str(y) in p.text for y in years))
 
 
@@ -347,7 +349,11 @@ def write_sentence(
         for i, (c, w) in enumerate(zip(shown, windows, strict=True), 1)
     )
     messages = [SystemMessage(WRITE_SYSTEM), HumanMessage(WRITE_PROMPT.format(passages=text, topic=topic))]
-    reply = llm.bind(max_tokens=WRITE_TOKENS).invoke(messages)
+    try:
+        reply = llm.bind(max_tokens=WRITE_TOKENS).invoke(messages)
+    except Exception as exc:  # the model's failure costs the event its written sentence, not the timeline
+        log.warning("The model could not write an event's sentence (%s); the report's own stands.", exc)
+        return ""
     sentence = " ".join(str(reply.text).split()).strip()
     if not sentence or len(sentence) > MAX_SENTENCE:
         return ""
@@ -362,17 +368,21 @@ def _with_values(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
     votes", "41,000 deaths"); "" when it gives neither."""
     out = []
     for e in events:
-        out.append(replace(e, value=_value(e.sentence)))
+        out.append(replace(e, value=value_of(e.sentence)))
     return out
 
 
-def _value(sentence: str) -> str:
+def value_of(sentence: str) -> str:
+    """The figure a sentence sets: its first percentage, else its first count of something."""
     found = figures(sentence)
     percent = next((f for f in found if is_percent(f)), "")
     if percent:
         return percent
     for m in _COUNT.finditer(sentence):
-        if m.group(2).lower() not in _CALENDAR and m.group(2).lower() not in _NOT_COUNTS:
+        noun = m.group(2).lower()
+        before = sentence[: m.start()].split()[-1:]
+        after_month = bool(before) and before[0].lower().rstrip(".") in _CALENDAR
+        if match_words(noun) and noun not in _CALENDAR and noun not in _NOT_COUNTS and not after_month:
             return f"{m.group(1)} {m.group(2)}"
     return ""
 
@@ -394,7 +404,7 @@ def value_changes(events: Sequence[TimelineEvent], topic: str = "") -> list[Valu
             by_story.setdefault(e.story, []).append(e)
     for story in by_story.values():
         for before, after in itertools.pairwise(story):
-            if _kind(before.value) != _kind(after.value):
+            if not _kind(after.value) or _kind(before.value) != _kind(after.value):
                 continue
             alike = _share(
                 set(match_words(before.sentence)) - topic_words,

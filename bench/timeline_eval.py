@@ -28,7 +28,7 @@ from core.words import match_words
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "eval" / "timeline_labels"
-SETS = {  # labels file -> (collection, how an event names its articles)
+SETS = {  # labels file -> the collection its topics run over
     "realtimeqa-topics.jsonl": "realtimeqa-minilm-c800-o1",
     "multihop-stories.jsonl": "multihop-minilm-c800-o1",
 }
@@ -60,7 +60,11 @@ def match(topic: dict[str, Any], timeline: Timeline) -> dict[str, Any]:
         hits = []
         for i, e in enumerate(timeline.events):
             if facts:  # a MultiHop article gives facts of several events: its fact, not its URL, says which
-                same = any(_key(c.passage.text) in facts for c in e.citations if c.passage.url in urls)
+                same = any(
+                    any(f in _key(c.passage.text, whole=True) for f in facts)
+                    for c in e.citations
+                    if c.passage.url in urls
+                )
             else:
                 same = bool({c.passage.url for c in e.citations} & urls)
             near = abs((date.fromisoformat(e.date) - day).days) <= 1
@@ -124,8 +128,10 @@ def labeller_agreement() -> dict[str, Any]:
     }
 
 
-def _key(text: str) -> str:
-    return " ".join(text.split())[:80].lower()
+def _key(text: str, whole: bool = False) -> str:
+    """A fact's first 80 characters (or, ``whole``, a passage's text), spaces and case normalised."""
+    flat = " ".join(text.split()).lower()
+    return flat if whole else flat[:80]
 
 
 def run(

@@ -4,6 +4,7 @@ AMD EPYC with AVX2 or AVX-512)."""
 
 from __future__ import annotations
 
+import os
 import platform
 from functools import lru_cache
 
@@ -18,9 +19,25 @@ FEATURES = {
 }
 
 
+# Benchmarks of another CPU kind on this one: ASSISTANT_CPU_FLAGS="avx2" (or "avx2 avx512f avx512_bf16") keeps
+# only those of the speed-relevant flags, so every kernel choice takes the path that CPU kind would take (with
+# ATEN_CPU_CAPABILITY=avx2, torch's own kernels do too). Never set in production.
+EMULATE = "ASSISTANT_CPU_FLAGS"
+
+
 @lru_cache(maxsize=1)
 def _cpuinfo() -> tuple[str, frozenset[str]]:
-    """The CPU's model name and flags, from /proc/cpuinfo ("", {} where there is none)."""
+    """The CPU's model name and flags, from /proc/cpuinfo ("", {} where there is none), less the
+    speed-relevant flags ``ASSISTANT_CPU_FLAGS`` leaves out when it is set."""
+    model, flags = _proc_cpuinfo()
+    kept = os.environ.get(EMULATE)
+    if kept is not None:
+        flags = frozenset(f for f in flags if f not in FEATURES or f in kept.split())
+        model = f"{model} as {' '.join(sorted(kept.split())) or 'no AVX2'} only"
+    return model, flags
+
+
+def _proc_cpuinfo() -> tuple[str, frozenset[str]]:
     model, flags = "", frozenset[str]()
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
@@ -53,5 +70,5 @@ def describe_cpu() -> str:
     """The CPU model and its speed-relevant extensions, e.g. "AMD EPYC (AVX2, AVX-512, AVX512-BF16; no AMX)"."""
     model, flags = _cpuinfo()
     features = cpu_features()
-    amx = "" if any(f.startswith("amx") for f in flags) else "; no AMX"
+    amx = "" if {"amx_bf16", "amx_int8"} & flags else "; no AMX"
     return f"{model} ({', '.join(features) or 'no AVX2'}{amx})"

@@ -13,7 +13,7 @@ FIGURE = re.compile(
 
 def figures(text: str) -> list[str]:
     """The figures of ``text`` in order, a range ("4.25% to 4.5%") as one."""
-    return [f.strip().rstrip(".,") for f in FIGURE.findall(text) if len(normalized(f)) > 1 or "%" in f]
+    return [f.strip().rstrip(".,") for f in FIGURE.findall(text) if len(normalized(f)) > 1 or is_percent(f)]
 
 
 def is_percent(figure: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.checking import ClaimChecker
+from assistant.checking import CANDIDATES, ClaimChecker
 from core.answer import Answer
 from eval.hand_labels import HELD_OUT, LabelledClaim
 from eval.judge import confusion, judge_answer
@@ -31,7 +31,8 @@ class CheckerJudge:
             )
         self.checker = checker
         self.name = CHECKER_JUDGE
-        self.version = (CLAIM_CHECKER.sha256 or "none")[:8]  # new weights: new verdicts
+        # new weights, threshold or windows: new verdicts
+        self.version = f"{(CLAIM_CHECKER.sha256 or 'none')[:8]}-{checker.reader.support}-{CANDIDATES}"
 
     def __repr__(self) -> str:
         return f"CheckerJudge({self.name!r})"

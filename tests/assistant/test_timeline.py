@@ -9,8 +9,10 @@ import pytest
 
 from assistant.event_dates import event_date
 from assistant.factory import build_assistant
+from assistant.timeline import value_of
 from core.article import Article
 from core.errors import QuestionError
+from core.figures import figures
 from core.settings import Settings
 from ingest.collection import open_index
 from ingest.load import load_articles
@@ -118,9 +120,12 @@ def test_a_brief_gives_what_is_new_since_a_date_latest_first_and_what_it_changed
     b = assistant.brief("Bank of Tarn policy interest rate", since="2023-02-01", as_of="2023-03-31")
     tarn = [e for e in b.new if "Tarn" in e.sentence]
     assert [e.date for e in tarn] == ["2023-03-21", "2023-02-14"]
-    assert any(
-        c.text.startswith("4% on 14 Feb 2023") and "after 3.5% on 10 Jan 2023" in c.text for c in b.changed
-    )
+    n = {e.date: e.citations[0].n for e in b.new}
+    changes = [c for c in b.changed if "Tarn" in c.after.sentence]
+    assert [c.text for c in changes] == [
+        f"4.25% on 21 Mar 2023 [{n['2023-03-21']}], after 4% on 14 Feb 2023 [{n['2023-02-14']}]",  # a new one
+        f"4% on 14 Feb 2023 [{n['2023-02-14']}], after 3.5% on 10 Jan 2023 [{changes[1].before.citations[0].n}]",
+    ]
     weeks = assistant.brief("Bank of Tarn policy interest rate", since="last week", as_of="2023-02-17")
     assert weeks.since == "2023-02-03" and [e.date for e in weeks.new if "Tarn" in e.sentence] == [
         "2023-02-14"
@@ -153,8 +158,61 @@ def test_the_date_a_sentence_gives_for_its_event():
     assert event_date("Prices rose sharply.", published) == (published, "report")
 
 
-def test_a_day_to_come_is_not_the_day_of_the_event():
+def test_a_day_to_come_is_not_the_day_of_the_event_and_last_friday_is_a_week_back():
     friday = date(2023, 1, 6)
     assert event_date("The House adjourned until Monday after the 14th ballot.", friday) == (friday, "report")
     assert event_date("The vote is set for next Tuesday.", friday) == (friday, "report")
+    assert event_date("The team will play on Saturday.", friday) == (friday, "report")
+    assert event_date("Payment is due by Jan. 2.", friday) == (friday, "report")
     assert event_date("The House voted Tuesday.", friday) == (date(2023, 1, 3), "text")
+    assert event_date("The bridge closed last Saturday.", friday) == (date(2022, 12, 31), "text")
+    assert event_date("It happened last Friday.", friday) == (date(2022, 12, 30), "text")
+
+
+def test_figures_are_read_as_an_analyst_reads_them():
+    assert figures("The rate rose to 5 percent from 4 percent, then to 4.25% to 4.5%.") == [
+        "5 percent",
+        "4 percent",
+        "4.25% to 4.5%",
+    ]
+    assert value_of("Voting ended on March 22 after 15 rounds.") == "15 rounds"
+    assert value_of("Officials said 12 were hurt.") == ""  # "were" counts nothing
+
+
+class _Writer:
+    """A chat model at the boundary: writes the given sentences in turn (or fails), counting its calls."""
+
+    def __init__(self, *replies: str, fail: bool = False) -> None:
+        from langchain_core.language_models import GenericFakeChatModel
+        from langchain_core.messages import AIMessage
+
+        self.model = GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
+        self.fail = fail
+
+    def bind(self, **_: object) -> _Writer:
+        return self
+
+    def invoke(self, messages: object) -> object:
+        if self.fail:
+            raise ConnectionError("the model server went away")
+        return self.model.invoke(messages)  # type: ignore[arg-type]
+
+
+def test_a_models_sentence_is_shown_only_when_a_report_states_it_and_a_failure_keeps_the_reports_words(
+    assistant,
+):
+    from assistant.timeline import build_timeline
+    from core.filters import SearchFilter
+
+    window = SearchFilter(sources=("Tarn Ledger", "Eastern Wire"))
+    stated = "The Bank of Tarn raised its policy interest rate to 3.5% on Tuesday."
+    invented = "The Bank of Tarn cut its policy interest rate to 1% after a banking crisis."
+    writer = _Writer(stated, invented, invented)
+    t = build_timeline("Bank of Tarn policy interest rate", assistant.retriever, window, llm=writer,  # type: ignore[arg-type]
+                       reader=assistant.checker.reader)  # fmt: skip
+    assert t.model_calls == 3  # one an event, at most MODEL_EVENTS
+    assert [e.written_by for e in t.events] == ["model", "extract", "extract"]
+    assert t.events[0].sentence == stated and "1%" not in " ".join(e.sentence for e in t.events)
+    failed = build_timeline("Bank of Tarn policy interest rate", assistant.retriever, window,
+                            llm=_Writer(fail=True), reader=assistant.checker.reader)  # type: ignore[arg-type]  # fmt: skip
+    assert [e.written_by for e in failed.events] == ["extract"] * 3

@@ -14,6 +14,7 @@ from core.settings import Settings
 from eval import metrics
 from eval.checker_judge import CHECKER_JUDGE, CheckerJudge, checker_agreement
 from eval.hand_labels import HELD_OUT, LabelledClaim, load_labelled_claims
+from models.catalog import CLAIM_CHECKER
 from tests.conftest import SAMPLE_ARTICLES
 
 ARMS = json.loads((SAMPLE_ARTICLES / "arms-seizure-karvash.json").read_text(encoding="utf-8"))
@@ -45,7 +46,7 @@ def judge() -> CheckerJudge:
 def test_a_sentence_its_passage_states_is_entailed_and_a_changed_figure_is_not(judge):
     assert judge.entails([ARTICLE.text], TRUE)
     assert not judge.entails([ARTICLE.text], CHANGED)
-    assert judge.name == CHECKER_JUDGE and len(judge.version) == 8
+    assert judge.name == CHECKER_JUDGE and judge.version.startswith(CLAIM_CHECKER.sha256[:8])
 
 
 def test_citation_recall_and_precision_of_an_answer(judge):
