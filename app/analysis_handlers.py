@@ -4,17 +4,14 @@ paragraph. Rendering is in ``app/ui_analysis.py``; failures become readable mess
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from app.export import checks_markdown, checks_pdf
-from app.handlers import parse_day, parse_scope, readable_errors
+from app.handlers import download, parse_day, parse_scope, readable_errors
 from app.ui_analysis import (
     check_panel,
     checks_html,
@@ -25,11 +22,10 @@ from app.ui_analysis import (
     timeline_html,
 )
 from app.workspace import Workspace
-from assistant.archive_check import claims_of
+from assistant.archive_check import BATCH, claims_of
 from core.claims import ClaimCheck
 from core.timeline import Brief, Timeline
 
-CHECK_BATCH = 5  # sentences checked between two progress updates
 _PROGRESS = gr.Progress()
 
 
@@ -59,9 +55,9 @@ class AnalysisHandlers:
             claims = claims_of(text or "")
             checker = self.workspace.assistant(scope.collection).checker
             checks: list[ClaimCheck] = []
-            for start in range(0, len(claims), CHECK_BATCH):
+            for start in range(0, len(claims), BATCH):
                 progress((start, len(claims)), desc="Checking the sentences", unit="sentences")
-                checks += checker.check(claims[start : start + CHECK_BATCH], search)
+                checks += checker.check(claims[start : start + BATCH], search)
             return checks_html(checks), check_panel(checks), checks, gr.File(value=None, visible=False)
 
     def select_check(self, target: str, checks: list[ClaimCheck]) -> tuple[str, str]:
@@ -80,26 +76,22 @@ class AnalysisHandlers:
     def _export_checks(self, checks: list[ClaimCheck], kind: str) -> Any:
         if not checks:
             raise gr.Error("Nothing to export yet: check a paragraph first.")
-        now = datetime.now()
-        path = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"checked-{now:%Y%m%d-%H%M%S}.{kind}"
-        if kind == "pdf":
-            path.write_bytes(checks_pdf(checks, now))
-        else:
-            path.write_text(checks_markdown(checks, now), encoding="utf-8")
-        return gr.File(value=str(path), visible=True)
+        return download(
+            "checked", kind, lambda now: checks_markdown(checks, now), lambda now: checks_pdf(checks, now)
+        )
 
     # --- Timeline -----------------------------------------------------------------------------------------
 
     def date_range(self, collection: str) -> str:
         """The collection's first and last publication dates: what "as of" should be set within."""
-        days = sorted(
-            a.published[:10] for a in self.workspace.assistant(collection).articles.list() if a.published
-        )
-        if not days:
+        with readable_errors(f"Reading collection {collection!r}"):
+            found = self.workspace.assistant(collection).retriever.index.day_range()
+        if found is None:
             return "No dated articles in this collection."
+        first, last = (f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" for d in found)
         return (
-            f"Articles from **{days[0]}** to **{days[-1]}**. Set *As of* within that range to read the archive "
-            "as of a day (empty: today)."
+            f"Articles from **{first}** to **{last}**. Set *As of* within that range to read the archive as of a "
+            "day (empty: today)."
         )
 
     def timeline(

@@ -17,6 +17,7 @@ from app.cli_options import (
     llm_options,
     make_filter,
     make_settings,
+    output_options,
     retrieval_options,
     store_options,
 )
@@ -149,14 +150,9 @@ def summary(report: IngestReport, settings: Settings) -> str:
 @click.argument("question")
 @store_options
 @llm_options
-@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as one JSON object.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="markdown: the answer with numbered footnotes (title, source, date, link, quoted span).",
+@output_options(
+    "Print the whole Answer as one JSON object.",
+    "markdown: the answer with numbered footnotes (title, source, date, link, quoted span).",
 )
 def ask(question: str, as_json: bool, fmt: str, **flags: Any) -> None:
     """Answer QUESTION from the indexed articles, with [n] citations."""

@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
-from app.cli_options import filter_options, llm_options, make_filter, make_settings, store_options
+from app.cli_options import (
+    filter_options,
+    llm_options,
+    make_filter,
+    make_settings,
+    output_options,
+    store_options,
+)
 
 
 @click.command()
@@ -24,14 +31,9 @@ from app.cli_options import filter_options, llm_options, make_filter, make_setti
     help="Check each sentence of this text file (UTF-8) instead of CLAIM; '-' as CLAIM reads standard input.",
 )
 @store_options
-@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="markdown: each sentence with its label, notes and the reports that decided it.",
+@output_options(
+    "Print the checks as JSON.",
+    "markdown: each sentence with its label, notes and the reports that decided it.",
 )
 def check(claim: str | None, path: Path | None, as_json: bool, fmt: str, **flags: Any) -> None:
     """Check CLAIM (a sentence or a paragraph, each sentence checked) against the indexed articles:
@@ -42,7 +44,7 @@ def check(claim: str | None, path: Path | None, as_json: bool, fmt: str, **flags
     """
     from datetime import datetime
 
-    from assistant.archive_check import claims_of
+    from assistant.archive_check import BATCH, claims_of
     from assistant.factory import build_assistant
 
     text = _claim_text(claim, path)
@@ -50,9 +52,9 @@ def check(claim: str | None, path: Path | None, as_json: bool, fmt: str, **flags
     claims = claims_of(text)
     assistant = build_assistant(make_settings(**flags))
     checks = []
-    for start in range(0, len(claims), CHECK_BATCH):
-        checks += assistant.checker.check(claims[start : start + CHECK_BATCH], search_filter)
-        if len(claims) > CHECK_BATCH:
+    for start in range(0, len(claims), BATCH):
+        checks += assistant.checker.check(claims[start : start + BATCH], search_filter)
+        if len(claims) > BATCH:
             click.echo(f"checked {len(checks)} of {len(claims)} sentences", err=True)
     if as_json or fmt == "json":
         click.echo(json.dumps([c.to_dict() for c in checks], ensure_ascii=False, indent=2))
@@ -62,9 +64,6 @@ def check(claim: str | None, path: Path | None, as_json: bool, fmt: str, **flags
         click.echo(checks_markdown(checks, datetime.now()), nl=False)
     else:
         click.echo("\n\n".join(render_check(c) for c in checks))
-
-
-CHECK_BATCH = 5  # sentences checked between two progress lines
 
 
 def _claim_text(claim: str | None, path: Path | None) -> str:

@@ -86,6 +86,24 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def output_options(json_help: str, markdown_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--json`` and ``--format text|json|markdown`` (``as_json`` and ``fmt``), for a command whose result
+    also exports as Markdown."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json", "markdown"]),
+            default="text",
+            show_default=True,
+            help=markdown_help,
+        )(f)
+        return click.option("--json", "as_json", is_flag=True, help=json_help)(f)
+
+    return decorate
+
+
 def make_filter(flags: dict[str, Any]) -> SearchFilter | None:
     """Pop the filter flags out of ``flags`` into a ``SearchFilter`` (None when none was given)."""
     from core.filters import SearchFilter

@@ -8,7 +8,7 @@ import html
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -79,6 +79,19 @@ def readable(exc: Exception, action: str) -> str:
 def toast(message: str) -> str:
     """A message for Gradio's pop-ups, which render HTML: it may quote a file name or an article."""
     return html.escape(message, quote=False)
+
+
+def download(
+    stem: str, kind: str, markdown: Callable[[datetime], str], pdf: Callable[[datetime], bytes]
+) -> Any:
+    """A Markdown (``kind`` "md") or PDF export as a file for the page to offer: ``stem-<time>.<kind>``."""
+    now = datetime.now()
+    path = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"{stem}-{now:%Y%m%d-%H%M%S}.{kind}"
+    if kind == "pdf":
+        path.write_bytes(pdf(now))
+    else:
+        path.write_text(markdown(now), encoding="utf-8")
+    return gr.File(value=str(path), visible=True)
 
 
 @contextmanager
@@ -169,13 +182,8 @@ class Handlers:
     def _export(self, turns: list[Turn], kind: str) -> Any:
         if not turns:
             raise gr.Error("Nothing to export yet: ask a question first.")
-        now = datetime.now()
-        path = Path(tempfile.mkdtemp(prefix="assistant-export-")) / f"conversation-{now:%Y%m%d-%H%M%S}.{kind}"
-        if kind == "pdf":
-            path.write_bytes(conversation_pdf(exchanges(turns), now))
-        else:
-            path.write_text(conversation_markdown(exchanges(turns), now), encoding="utf-8")
-        return gr.File(value=str(path), visible=True)
+        return download("conversation", kind, lambda now: conversation_markdown(exchanges(turns), now),
+                        lambda now: conversation_pdf(exchanges(turns), now))  # fmt: skip
 
     # --- Collections and articles -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from app.ui_render import _esc, _link, _meta
+from app.ui_render import _esc, _link, _meta, marked
 from core.answer import Citation, Passage
 from core.claims import ClaimCheck, ClaimSpan
 from core.timeline import Brief, Timeline, TimelineEvent
@@ -95,10 +95,7 @@ def check_panel(checks: Sequence[ClaimCheck], index: int = 0) -> str:
 
 def _span_detail(check: ClaimCheck, span: ClaimSpan) -> str:
     p: Passage = check.passages[span.text]
-    size = len(p.text)
-    lo = min(max(span.start - p.start, 0), size)
-    hi = min(max(span.end - p.start, lo), size)
-    text = f"{_esc(p.text[:lo])}<mark>{_esc(p.text[lo:hi])}</mark>{_esc(p.text[hi:])}"
+    text = marked(p, span.start, span.end)
     verdict = {"supports": "supports it", "contradicts": "says otherwise", "": "nearest passage"}[
         span.verdict
     ]
@@ -184,10 +181,7 @@ def event_panel(result: Timeline | Brief | None, index: int = 0) -> str:
 
 def _report(c: Citation) -> str:
     p: Passage = c.passage
-    size = len(p.text)
-    lo = min(max(c.start - p.start, 0), size)
-    hi = min(max(c.end - p.start, lo), size)
-    text = f"{_esc(p.text[:lo])}<mark>{_esc(p.text[lo:hi])}</mark>{_esc(p.text[hi:])}"
+    text = marked(p, c.start, c.end)
     return (
         f"<div class='aa-detail aa-report'><div class='aa-title'>[{c.n}] {_esc(p.title)}</div>"
         f"<div class='aa-meta'>{_meta(p)} {_link(p.url)}</div><blockquote class='aa-passage'>{text}</blockquote></div>"

@@ -197,11 +197,15 @@ def _link(url: str, label: str = "open article ↗") -> str:
 
 
 def highlighted(c: Citation) -> str:
-    """The cited passage, the supporting span in ``<mark>``; article offsets made passage-relative."""
-    p = c.passage
+    """The cited passage, the supporting span in ``<mark>``."""
+    return marked(c.passage, c.start, c.end)
+
+
+def marked(p: Passage, start: int, end: int) -> str:
+    """The passage's text escaped, article offsets ``start``..``end`` in ``<mark>`` (made passage-relative)."""
     size = len(p.text)
-    lo = min(max(c.start - p.start, 0), size)
-    hi = min(max(c.end - p.start, lo), size)
+    lo = min(max(start - p.start, 0), size)
+    hi = min(max(end - p.start, lo), size)
     return f"{_esc(p.text[:lo])}<mark>{_esc(p.text[lo:hi])}</mark>{_esc(p.text[hi:])}"
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.checking import candidate_windows
+from assistant.event_dates import day_words, published_day
 from assistant.retrievers.hybrid import PassageRetriever
 from assistant.verifiers.citations import support_checker
 from assistant.verifiers.claims import ClaimReader
@@ -46,6 +47,7 @@ WINDOWS_PER_PASSAGE = 2  # windows of each passage the model reads, the words' b
 TOPIC_SHARE = 0.5  # of a claim's words (figures aside) a window must hold to contradict it
 SHOWN_SPANS = 5  # spans a check returns
 MAX_CLAIMS = 100  # sentences one request may check
+BATCH = 5  # sentences checked between two progress reports (CLI, UI)
 MAX_CHARS = 20_000  # characters one request may hold
 MIN_WORDS = 3  # a sentence with fewer words that carry meaning is no claim ("Thanks.", "See below.")
 
@@ -232,15 +234,13 @@ def _figures_beyond(claim: str, quote: str) -> str:
 
 
 def _day(p: Passage) -> date:
-    try:
-        return date.fromisoformat(p.published[:10])
-    except ValueError:
-        return date.min  # an undated report is the oldest: it never leads over a dated one
+    """The report's date; an undated report is the oldest: it never leads over a dated one."""
+    return published_day(p.published) or date.min
 
 
 def _when(p: Passage) -> str:
     day = _day(p)
-    when = f"{day.day} {day:%b %Y}" if day != date.min else "an undated report"
+    when = day_words(day) if day != date.min else "an undated report"
     return f"{when} ({p.source})" if p.source else when
 
 

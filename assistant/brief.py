@@ -16,9 +16,10 @@ from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 
+from assistant.event_dates import day_words
 from assistant.retrievers.dates import resolve_dates
 from assistant.retrievers.hybrid import PassageRetriever
-from assistant.timeline import FLOOR, build_timeline, day_words, value_changes, value_of, write_sentence
+from assistant.timeline import FLOOR, build_timeline, value_changes, value_of, write_sentence
 from assistant.verifiers.claims import ClaimReader
 from core.answer import Passage
 from core.errors import QuestionError
@@ -92,7 +93,7 @@ def build_brief(
     notes = []
     if not new:
         notes.append(
-            f"Nothing new on “{topic}” since {day_words(start.isoformat())} (as of {day_words(as_of.isoformat())})."
+            f"Nothing new on “{topic}” since {day_words(start)} (as of {day_words(as_of)})."
         )
     return Brief(
         topic,

@@ -82,6 +82,12 @@ def _calendar(month: str, day: str, year: str | None, published: date) -> date |
     return stated
 
 
+def day_words(day: date | str) -> str:
+    """2023-02-01 -> '1 Feb 2023', as the notes and changes say a date."""
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{d.day} {d:%b %Y}"
+
+
 def published_day(value: str) -> date | None:
     """A report's published date (YYYY-MM-DD, possibly with a time after it), or None."""
     try:

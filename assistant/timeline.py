@@ -35,7 +35,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.event_dates import event_date, published_day
+from assistant.event_dates import day_words, event_date, published_day
 from assistant.retrievers.hybrid import PassageRetriever
 from assistant.verifiers.citations import support_checker
 from assistant.verifiers.claims import ClaimReader, window
@@ -417,9 +417,3 @@ def value_changes(events: Sequence[TimelineEvent], topic: str = "") -> list[Valu
                 )
                 changes.append(ValueChange(text, before, after))
     return changes
-
-
-def day_words(iso: str) -> str:
-    """2023-02-01 -> '1 Feb 2023'."""
-    d = date.fromisoformat(iso)
-    return f"{d.day} {d:%b %Y}"

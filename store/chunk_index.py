@@ -195,6 +195,11 @@ class ChunkIndex(ABC):
         """The distinct sources of the chunks (the outlets a question may name), from memory."""
         return self.mirror.source_names
 
+    def day_range(self) -> tuple[int, int] | None:
+        """The first and last publication day of the dated chunks (YYYYMMDD), from memory; None if none."""
+        days = self.mirror.days[self.mirror.days > 0]
+        return (int(days.min()), int(days.max())) if len(days) else None
+
     def dense(self, vector: np.ndarray, k: int, filter: SearchFilter) -> list[Hit]:
         """The ``k`` chunks nearest ``vector`` (cosine) among those ``filter`` lets through, nearest first.
 
