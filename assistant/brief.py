@@ -92,9 +92,7 @@ def build_brief(
     new, changed, passages = _renumbered(new, changed, topic)
     notes = []
     if not new:
-        notes.append(
-            f"Nothing new on “{topic}” since {day_words(start)} (as of {day_words(as_of)})."
-        )
+        notes.append(f"Nothing new on “{topic}” since {day_words(start)} (as of {day_words(as_of)}).")
     return Brief(
         topic,
         start.isoformat(),
