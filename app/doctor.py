@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from app import lockfile
-from core.cpu import cpu_features, describe_cpu, native_bf16
+from core.cpu import cpu_features, describe_cpu, int8_scan, native_bf16
 from core.errors import AssistantError
 from core.settings import Settings
 
@@ -244,7 +244,8 @@ def _cpu() -> Iterator[Finding]:
         )
     bf16 = native_bf16()
     amx = "AMX" if "AMX-BF16" in features else "AVX512-BF16"
-    scan = f"int8 codes with a bfloat16 query ({amx})" if bf16 else "float32 (no native bfloat16)"
+    isa = amx if bf16 else "AVX-512" if "AVX-512" in features else "AVX2"
+    scan = f"int8 codes with a bfloat16 query ({isa})" if int8_scan() else "float32 (no AVX2)"
     embed = f"bfloat16 ({amx})" if bf16 else "int8 (dynamic quantization), short texts float32 ONNX"
     torch_isa = _torch_capability()
     yield Finding("ok", "kernels", f"vector scan: {scan}; embedder: {embed}; torch kernels: {torch_isa}")

@@ -4,6 +4,7 @@ runs the benchmark module again with extra arguments, and the child prints its r
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -11,10 +12,15 @@ from typing import Any
 _TAG = "RESULT "
 
 
-def run_child(module: str, argv: list[str]) -> dict[str, Any]:
-    """Run ``python -m module *argv`` and return the result it printed with ``print_result``."""
+def run_child(module: str, argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``python -m module *argv`` (with ``env`` added to the environment) and return the result it
+    printed with ``print_result``."""
     proc = subprocess.run(
-        [sys.executable, "-m", module, *argv], stdout=subprocess.PIPE, text=True, check=True
+        [sys.executable, "-m", module, *argv],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
     )
     line = next(x for x in proc.stdout.splitlines() if x.startswith(_TAG))
     return dict(json.loads(line.removeprefix(_TAG)))

@@ -1,7 +1,7 @@
-"""Where a retrieval's time goes at scale, stage by stage: the question's embedding, Chroma's HNSW query (the
-unfiltered dense side), the filter mask, the mirror's vector scan and exact re-rank (the filtered dense side),
-BM25, and fetching the kept passages' text and metadata from Chroma; each with its p50/p95 and the page faults
-it took (a memory-mapped file read for the first time faults once a page).
+"""Where a retrieval's time goes at scale, stage by stage: the question's embedding, the filter mask, the dense
+side (the mirror's vector scan and exact re-rank, unfiltered and as of a date), BM25, and reading the kept
+passages' text and metadata (from the article store); each with its p50/p95 and the page faults it took (a
+memory-mapped file read for the first time faults once a page).
 
     python -m bench.index_profile ../shared/data/realtimeqa-2023q1 --data-dir WORK --collection rtqa-x25 \\
         --out bench/results/index-profile
@@ -24,16 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.cpu_kinds import KINDS
 from core.cpu import describe_cpu
 
-KINDS = {  # name -> environment that makes this machine choose as that CPU kind would
-    "as is": {},
-    "AVX512-BF16, no AMX": {
-        "ASSISTANT_CPU_FLAGS": "avx2 avx512f avx512_bf16 avx512_vnni",
-        "ATEN_CPU_CAPABILITY": "avx512",
-    },
-    "AVX2 only": {"ASSISTANT_CPU_FLAGS": "avx2", "ATEN_CPU_CAPABILITY": "avx2"},
-}
 FETCH_K = 30  # as the product's retriever
 KEEP = 5
 
@@ -67,24 +60,14 @@ def profile(dataset: Path, data_dir: Path, collection: str, queries: int) -> dic
         )
         return out
 
-    vectors = mirror.vectors
     for q in asked:
         vector = np.asarray(timed("embed the question", embeddings.embed_query, q.question), dtype=np.float32)
-        timed("dense, unfiltered (Chroma HNSW)", index.dense, vector, FETCH_K, SearchFilter())
         mask = timed("filter mask (as of)", _mask, mirror, SearchFilter(as_of=q.as_of))
-        sims = timed("vector scan (int8 or float32)", vectors._scan.similarities, vector)
-        allowed = np.where(mask, sims, -np.inf) if mask is not None else sims
-        top = timed("top candidates", np.argpartition, -allowed, 2 * FETCH_K)[: 2 * FETCH_K]
-        rows_of = np.sort(top)
-        timed(
-            "exact re-rank (memory-mapped float32 rows)",
-            lambda rows, v: vectors.matrix[rows] @ v,
-            rows_of,
-            vector,
-        )
+        top = timed("dense, unfiltered", index.dense, vector, FETCH_K, SearchFilter())
+        timed("dense, as of", index.dense, vector, FETCH_K, SearchFilter(as_of=q.as_of))
         timed("BM25, unfiltered", mirror.bm25.search, q.question, FETCH_K)
         timed("BM25, as of", mirror.bm25.search, q.question, FETCH_K, mask)
-        timed("text and metadata from Chroma", index.get, [mirror.ids[int(i)] for i in top[:KEEP]])
+        timed("text and metadata (article store)", index.get, [h.chunk_id for h in top[:KEEP]])
     rows = {}
     for stage, values in stages.items():
         ms = sorted(v for v, _ in values)
@@ -98,7 +81,7 @@ def profile(dataset: Path, data_dir: Path, collection: str, queries: int) -> dic
         "cpu": describe_cpu(),
         "torch_capability": os.environ.get("ATEN_CPU_CAPABILITY", "as is"),
         "chunks": len(mirror),
-        "scan": "int8" if getattr(vectors._scan, "int8", None) is not None else "float32",
+        "scan": mirror.vectors.kernel,
         "open_s": round(opened, 1),
         "queries": len(asked),
         "stages": rows,

@@ -60,6 +60,24 @@ def native_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+def int8_scan() -> bool:
+    """Whether the vector scan reads int8 codes. ATen's int8 weight kernel runs vectorized with AVX2 or AVX-512
+    (a million 384-dimension rows: 32 ms on this project's AMX machine, 36 ms with torch held to AVX2, where
+    the float32 scan takes 85); without AVX2 it runs as scalar code (8x slower with torch held to its
+    default kernels), so such a CPU scans float32."""
+    return "avx2" in _cpuinfo()[1]
+
+
+def one_blas_thread() -> None:
+    """Hold numpy's BLAS (OpenBLAS) to one thread in this process. Its idle threads spin, holding the cores
+    torch's kernels (the embedder, the vector scan) then wait for: on 2 cores, the p95 of a search over a
+    million chunks fell from 120 ms to 31 with this (docs/benchmarks.md). numpy's products in a search are
+    small (a question against a few thousand rows), so one thread costs them nothing."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 def cpu_features() -> list[str]:
     """The speed-relevant extensions this CPU has, by their usual names."""
     flags = _cpuinfo()[1]

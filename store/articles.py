@@ -86,6 +86,11 @@ class ArticleStore(ABC):
     @abstractmethod
     def article(self, article_id: str) -> Article | None: ...
 
+    def articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        """The stored articles with these ids, by id; ids not stored are absent."""
+        found = {i: self.article(i) for i in ids}
+        return {i: a for i, a in found.items() if a is not None}
+
     def text(self, article_id: str) -> str | None:
         found = self.article(article_id)
         return None if found is None else found.text
@@ -175,6 +180,18 @@ class SqliteArticleStore(ArticleStore):
             ).fetchone()
         return None if row is None else Article(*row)
 
+    def articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        found: dict[str, Article] = {}
+        with self._connect() as db:
+            for page in _pages(list(ids), 500):  # SQLite before 3.32 takes 999 parameters
+                rows = db.execute(
+                    "SELECT id, title, text, source, url, author, published, path FROM articles "
+                    f"WHERE collection = ? AND id IN ({', '.join('?' * len(page))})",
+                    (self.collection, *page),
+                ).fetchall()
+                found.update((row[0], Article(*row)) for row in rows)
+        return found
+
     def pending(self) -> set[str]:
         with self._connect() as db:
             rows = db.execute("SELECT id FROM pending WHERE collection = ?", (self.collection,))
@@ -245,9 +262,9 @@ def _stored(article_id: str, meta: Mapping[str, Any]) -> StoredArticle:
     return StoredArticle(article_id, *fields, str(meta["content_hash"]), int(meta["chunks"]))  # type: ignore[call-arg, arg-type]
 
 
-def _pages(ids: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _PAGE):
-        yield ids[start : start + _PAGE]
+def _pages(ids: list[str], size: int = _PAGE) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _constant(n: int) -> np.ndarray:
@@ -317,6 +334,13 @@ class ChromaArticleStore(ArticleStore):
             return None
         s, text = found[0]
         return Article(s.id, s.title, text, s.source, s.url, s.author, s.published, s.path)
+
+    def articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        found: dict[str, Article] = {}
+        for page in _pages(list(ids)):
+            for s, text in self._records(page):
+                found[s.id] = Article(s.id, s.title, text, s.source, s.url, s.author, s.published, s.path)
+        return found
 
     def get(self, article_id: str) -> StoredArticle | None:
         found = self._records([article_id])

@@ -3,7 +3,8 @@
 It writes an article's chunks (vector, text, ``chunk_metadata``) and deletes them, fetches chunks by id,
 searches them densely and by BM25 under one ``SearchFilter``, and keeps the collection's run metadata (the
 embedding model, the index format, what eval recorded). Chroma holds the chunks; the chunk mirror
-(store/mirror.py: BM25, the vectors and the filter fields in memory) answers filtered and BM25 searches.
+(store/mirror.py: BM25, the vectors and the filter fields in memory) answers every search, and the article
+store the hits' text and metadata, so answering a question never loads Chroma's HNSW segment.
 
 Two implementations behind the one interface, differing in how writers share the store:
 ``EmbeddedChunkIndex`` over Chroma embedded in the data directory, which takes one writer process at a time
@@ -14,6 +15,7 @@ Nothing outside ``store/`` touches Chroma.
 from __future__ import annotations
 
 import contextlib
+import gc
 import shutil
 import threading
 from abc import ABC, abstractmethod
@@ -25,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
-from core.chunks import INDEX_FORMAT
+from core.chunks import INDEX_FORMAT, chunk_metadata
+from core.cpu import one_blas_thread
 from core.errors import ConfigError, QuestionError, StoreError
 from core.filters import SearchFilter, matching
 from store.articles import ArticleStore, is_record_collection
@@ -53,8 +56,8 @@ class StoredChunk:
 @dataclass
 class Hit:
     """A search result: the chunk's vector, day (YYYYMMDD, 0 undated) and text digest (``text_key``: copies
-    of one text share it) from memory; its text and metadata only when the search had them at hand (fetch
-    the rest with ``ChunkIndex.get``)."""
+    of one text share it) from memory; its text and metadata are fetched with ``ChunkIndex.get`` for the
+    hits that are kept (empty until then)."""
 
     chunk_id: str
     vector: np.ndarray
@@ -74,6 +77,7 @@ class ChunkIndex(ABC):
         self.url = url
         self._mirror: ChunkMirror | None = None
         self._opening = threading.Lock()
+        self._last_mask: tuple[ChunkMirror, SearchFilter, np.ndarray | None] | None = None
 
     @property
     def name(self) -> str:
@@ -140,9 +144,32 @@ class ChunkIndex(ABC):
     # --- reads -----------------------------------------------------------------------------------------
 
     def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
-        """The stored chunks with these ids (text and metadata), by id; ids no longer stored are absent."""
+        """The stored chunks with these ids (text and metadata), by id; ids no longer stored are absent.
+
+        Served from the mirror and the article store: a chunk's text is its article's text between its
+        offsets, checked against the chunk's text digest. A chunk the mirror does not know, or whose article
+        changed since (an ingest under way), is read from Chroma.
+        """
         if not ids:
             return {}
+        mirror = self.mirror
+        rows = {i: mirror.positions.get(i) for i in ids}
+        wanted = {str(mirror.article_ids[at]) for at in rows.values() if at is not None}
+        articles = self._articles.articles(sorted(wanted))
+        found: dict[str, StoredChunk] = {}
+        for chunk_id, at in rows.items():
+            article = None if at is None else articles.get(str(mirror.article_ids[at]))
+            if article is None or at is None:  # not in the mirror, or its article is gone: ask Chroma
+                continue
+            index, start, end = (int(x) for x in mirror.spans[at])
+            text = article.text[start:end]
+            if text_key(text) == mirror.text_keys[at]:
+                found[chunk_id] = StoredChunk(chunk_id, text, chunk_metadata(article, index, start, end))
+        rest = [i for i in ids if i not in found]
+        return found | self._stored(rest) if rest else found
+
+    def _stored(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The chunks with these ids as Chroma has them."""
         got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
         return {c.id: c for c in _chunks(got)}
 
@@ -184,7 +211,9 @@ class ChunkIndex(ABC):
             self._mirror = self._open_mirror()
 
     def _open_mirror(self) -> ChunkMirror:
+        one_blas_thread()  # a process that searches: numpy's BLAS threads would stall torch's (core/cpu.py)
         mirror = open_mirror(self.pages, self._articles, self.mirror_dir, self.format)
+        gc.freeze()  # the mirror lives as long as the process: full collections need not walk its million ids
         old = self.data_dir / "lexical"  # where earlier versions kept it
         shutil.rmtree(old / self.name, ignore_errors=True)
         with contextlib.suppress(OSError):
@@ -201,33 +230,25 @@ class ChunkIndex(ABC):
         return (int(days.min()), int(days.max())) if len(days) else None
 
     def dense(self, vector: np.ndarray, k: int, filter: SearchFilter) -> list[Hit]:
-        """The ``k`` chunks nearest ``vector`` (cosine) among those ``filter`` lets through, nearest first.
-
-        Unfiltered, Chroma's HNSW index answers with text and metadata; filtered, an exact search over the
-        allowed rows of the mirror answers (Chroma's filtered HNSW query is ten times slower), and text and
-        metadata are fetched later, for the hits that are kept.
-        """
+        """The ``k`` chunks nearest ``vector`` (cosine) among those ``filter`` lets through, nearest first:
+        a scan of the mirror's vectors (store/vectors.py), exact for the chunks returned. Text and metadata
+        are fetched later (``get``), for the hits that are kept."""
         mirror = self.mirror
-        if not filter.empty:
-            return [_hit(mirror, i) for i in mirror.vectors.nearest(vector, k, _mask(mirror, filter))]
-        n = min(k, len(mirror))  # not Chroma's count: 60 ms at a million chunks
-        if n == 0:
-            return []
-        found = self._collection.query(
-            query_embeddings=[vector.tolist()], n_results=n, include=["documents", "metadatas", "embeddings"]
-        )
-        docs, metas, vectors = found["documents"], found["metadatas"], found["embeddings"]
-        assert docs is not None and metas is not None and vectors is not None
-        hits = []
-        for chunk_id, text, meta, v in zip(found["ids"][0], docs[0], metas[0], vectors[0], strict=True):
-            day = int(meta.get("published_day", 0) or 0)  # type: ignore[arg-type]
-            hits.append(Hit(chunk_id, np.asarray(v, dtype=np.float32), day, text_key(text), text, dict(meta)))
-        return hits
+        return [_hit(mirror, i) for i in mirror.vectors.nearest(vector, k, self._allowed(mirror, filter))]
 
     def bm25(self, query: str, k: int, filter: SearchFilter) -> list[Hit]:
         """The ``k`` chunks BM25 scores highest for ``query`` among those ``filter`` lets through."""
         mirror = self.mirror
-        return [_hit(mirror, i) for i, _ in mirror.bm25.search(query, k, _mask(mirror, filter))]
+        return [_hit(mirror, i) for i, _ in mirror.bm25.search(query, k, self._allowed(mirror, filter))]
+
+    def _allowed(self, mirror: ChunkMirror, filter: SearchFilter) -> np.ndarray | None:
+        """``_mask``, the last one kept: a search asks for it twice, dense and BM25 (2 ms at 1M chunks)."""
+        last = self._last_mask
+        if last is not None and last[0] is mirror and last[1] == filter:
+            return last[2]
+        mask = _mask(mirror, filter)
+        self._last_mask = (mirror, filter, mask)
+        return mask
 
     def as_vectorstore(self, embeddings: Embeddings) -> ReadOnlyChroma:
         """The collection as LangChain's ``Chroma`` vector store (read-only, dense only; see
@@ -299,6 +320,8 @@ def _hit(m: ChunkMirror, position: int) -> Hit:
 
 def _mask(m: ChunkMirror, f: SearchFilter) -> np.ndarray | None:
     """The mirror's rows ``f`` lets through; None for all of them."""
+    if f.empty:
+        return None
     mask = np.ones(len(m), dtype=bool)
     for wanted, known, names, what in (
         (f.sources, m.sources, m.source_names, "source"),

@@ -29,6 +29,7 @@ def emulate(monkeypatch):
 def test_an_avx2_only_kind_takes_the_float32_paths(emulate):
     emulate("avx2")
     assert not cpu.native_bf16()
+    assert cpu.int8_scan()  # ATen's int8 kernel is vectorized with AVX2
     assert cpu.cpu_features() == ["AVX2"]
     assert cpu.describe_cpu() == "Some CPU as avx2 only (AVX2; no AMX)"
 
@@ -39,3 +40,9 @@ def test_an_avx512_bf16_kind_without_amx_keeps_bf16(emulate):
     assert (
         cpu.describe_cpu() == "Some CPU as avx2 avx512_bf16 avx512f only (AVX2, AVX-512, AVX512-BF16; no AMX)"
     )
+
+
+def test_a_cpu_without_avx2_scans_float32(emulate):
+    emulate("")
+    assert not cpu.int8_scan() and not cpu.native_bf16()
+    assert cpu.describe_cpu() == "Some CPU as no AVX2 only (no AVX2; no AMX)"

@@ -18,7 +18,17 @@ from ingest.index import index_articles
 from store.articles import open_article_store
 from store.chunk_index import open_chunk_index
 from store.mirror import build, fingerprint, load, open_mirror, text_key
-from store.vectors import SMALL, VectorMirror, _Scan, _SmallScan, quantize
+from store.vectors import (
+    SMALL,
+    VectorMirror,
+    VectorWriter,
+    _Float32Scan,
+    _Int8Scan,
+    _NumpyScan,
+    _SketchScan,
+    load_sketch,
+    quantize,
+)
 
 ARTICLES = [
     Article(
@@ -102,8 +112,9 @@ def article_ids(index: Index, hits: list[tuple[int, float]]) -> list[str]:
 
 def dense_article_ids(index: Index, query: str) -> list[str]:
     vector = np.asarray(index.embeddings.embed_query(query), dtype=np.float32)
-    hits = index.chunks.dense(vector, len(ARTICLES), SearchFilter())  # unfiltered: Chroma's own search
-    return [h.meta["article_id"] for h in hits]
+    hits = index.chunks.dense(vector, len(ARTICLES), SearchFilter())
+    stored = index.chunks.get([h.chunk_id for h in hits])
+    return [stored[h.chunk_id].meta["article_id"] for h in hits]
 
 
 def test_indexes_every_chunk_with_its_filter_fields(shared: Index) -> None:
@@ -174,20 +185,23 @@ def test_text_keys_identify_texts_up_to_whitespace(shared: Index) -> None:
     ]
 
 
-def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The scan behind filtered dense search, int8 where the CPU has native bfloat16 and float32 elsewhere:
-    both find the chunks exact cosine ranks first among the 30 candidates the retriever takes (whose
-    cosines it then computes exactly), on real embeddings of many similar texts."""
+@pytest.fixture(scope="module")
+def many(shared: Index) -> tuple[np.ndarray, np.ndarray]:
+    """Real embeddings of 600 similar texts (shuffled words of the articles), and of 40 of them as queries."""
     rng = np.random.default_rng(0)
     words = " ".join(a.text for a in ARTICLES).split()
     texts = [" ".join(rng.choice(words, 40)) for _ in range(600)]
     vectors = np.asarray(shared.embeddings.embed_documents(texts), dtype=np.float32)
-    queries = np.asarray(shared.embeddings.embed_documents(texts[:40]), dtype=np.float32)
+    return vectors, vectors[:40].copy()
+
+
+def test_scan_finds_the_exact_nearest_chunks(many: tuple[np.ndarray, np.ndarray]) -> None:
+    """The scans of a large collection, int8 (a CPU with AVX2) and float32 (one without): both find the
+    chunks exact cosine ranks first among the 30 candidates the retriever takes (whose cosines it then
+    computes exactly)."""
+    vectors, queries = many
     exact = vectors @ queries.T
-    for native in (True, False):
-        monkeypatch.setattr("store.vectors.native_bf16", lambda native=native: native)
-        scan = _Scan(vectors)
-        assert (scan.int8 is not None) == native
+    for scan in (_Int8Scan(*quantize(vectors)), _Float32Scan(vectors)):
         for column, query in enumerate(queries):
             sims = scan.similarities(query)
             assert np.abs(sims - exact[:, column]).max() < 0.02
@@ -196,36 +210,131 @@ def test_scan_finds_the_exact_nearest_chunks(shared: Index, monkeypatch: pytest.
             assert best <= set(np.argsort(-sims)[:30].tolist())
 
 
-def test_a_small_collection_is_scanned_exactly_in_numpy_and_a_large_one_in_torch() -> None:
+def test_the_scan_is_chosen_by_size_and_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(1)
     rows = rng.normal(size=(SMALL + 1, 16)).astype(np.float32)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     small, large = VectorMirror(rows[:SMALL]), VectorMirror(rows)
-    assert isinstance(small._scan, _SmallScan) and isinstance(large._scan, _Scan)
+    assert isinstance(small._scan, _NumpyScan) and isinstance(large._scan, _Int8Scan)
     query = rows[7]
     assert np.array_equal(small._scan.similarities(query), rows[:SMALL] @ query)  # exact
     assert np.abs(large._scan.similarities(query)[:SMALL] - rows[:SMALL] @ query).max() < 0.02
     assert small.nearest(query, 3)[0] == large.nearest(query, 3)[0] == 7
+    monkeypatch.setattr("store.vectors.int8_scan", lambda: False)  # a CPU without AVX2
+    assert isinstance(VectorMirror(rows)._scan, _Float32Scan)
+    assert VectorMirror(rows).nearest(query, 3) == large.nearest(query, 3)
+
+
+def test_a_sketched_scan_finds_what_an_exact_search_finds(
+    many: tuple[np.ndarray, np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``SKETCH_ABOVE`` rows the mirror is saved with a sketch (int8 codes of a projection), whose
+    best rows the full codes re-score: searches, filtered or not, find what an exact search finds, but for a
+    near-tie now and then (these texts are shuffles of one set of words, far closer than news chunks)."""
+    vectors, queries = many
+    monkeypatch.setattr("store.vectors.SMALL", 50)
+    monkeypatch.setattr("store.vectors.SKETCH_ABOVE", 100)
+    monkeypatch.setattr("store.vectors.SKETCH_DIMS", 32)
+    monkeypatch.setattr("store.vectors.SKETCH_POOL", 60)  # a tenth of the rows, as 4,000 of 40,000
+    writer = VectorWriter(tmp_path)
+    for at in range(0, len(vectors), 128):  # pages, as a build writes them
+        writer.add(vectors[at : at + 128])
+    writer.finish()
+    assert not (tmp_path / "vectors.raw").exists()
+    saved = VectorMirror(
+        np.load(tmp_path / "vectors.npy", mmap_mode="r"),
+        (np.load(tmp_path / "vectors.int8.npy"), np.load(tmp_path / "vectors.scale.npy")),
+        load_sketch(tmp_path, len(vectors)),
+    )
+    assert np.array_equal(saved.matrix, vectors)
+    assert (
+        saved.sketch is not None
+        and saved.sketch.codes.shape == (600, 32)
+        and len(saved.sketch.centroids) == 24
+    )
+    assert sorted(saved.sketch.rows.tolist()) == list(range(600))  # every row in one list
+    assert isinstance(saved._scan, _SketchScan)
+    half = np.arange(len(vectors)) % 2 == 0
+    for share, floor in ((1, 0.98), (8, 0.9)):  # every list read; the lists nearest, 240 of the 600 rows
+        monkeypatch.setattr("store.vectors.PROBE_SHARE", share)
+        found = {"all": 0, "half": 0}
+        for column, query in enumerate(queries):
+            exact = np.argsort(-(vectors @ query), kind="stable")
+            nearest = saved.nearest(query, 10)
+            assert nearest[0] == column  # each text is its own nearest neighbour
+            assert nearest == sorted(nearest, key=lambda i: -float(vectors[i] @ query))  # by exact cosine
+            found["all"] += len(set(nearest) & set(exact[:10].tolist()))
+            within = saved.nearest(query, 10, half)
+            assert all(half[i] for i in within)
+            found["half"] += len(set(within) & set([int(i) for i in exact if half[i]][:10]))
+        assert min(found.values()) >= floor * 10 * len(queries), (share, found)
+    one = np.zeros(len(vectors), dtype=bool)
+    one[[3, 599]] = True  # a filter that leaves two rows: every list is read
+    assert sorted(saved.nearest(queries[3], 10, one)) == [3, 599]
 
 
 def test_a_large_saved_mirror_is_opened_memory_mapped_with_its_int8_codes(
     fresh: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past ``SMALL`` chunks the int8 codes are saved with the mirror, and opening it reads them, not the
-    float32 vectors (memory-mapped: a search reads only its candidates' rows); searches are unchanged."""
-    monkeypatch.setattr("store.mirror.SMALL", 2)  # the five test articles count as a large collection
-    monkeypatch.setattr("store.vectors.SMALL", 2)
-    monkeypatch.setattr("store.vectors.native_bf16", lambda: True)
-    in_memory = build(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
+    float32 vectors (memory-mapped: a search reads only its candidates' rows); searches are exact."""
+    monkeypatch.setattr("store.vectors.SMALL", 2)  # the five test articles count as a large collection
+    built = build(fresh.chunks.pages, fresh.articles, fresh.chunks.mirror_dir, INDEX_FORMAT)
     assert (fresh.chunks.mirror_dir / "vectors.int8.npy").exists()
+    assert not (fresh.chunks.mirror_dir / "sketch.int8.npy").exists()  # 5 rows: no sketch
     loaded = load(fresh.chunks.mirror_dir)
     assert loaded is not None and isinstance(loaded.vectors.matrix, np.memmap)
-    assert loaded.vectors.int8 is not None
-    codes, scales = quantize(np.asarray(in_memory.vectors.matrix))
+    assert loaded.vectors.int8 is not None and isinstance(loaded.vectors._scan, _Int8Scan)
+    codes, scales = quantize(np.asarray(loaded.vectors.matrix))
     assert np.array_equal(loaded.vectors.int8[0], codes) and np.array_equal(loaded.vectors.int8[1], scales)
     for query in ("Brenn", "interest rates in Kestria", "a probe reaches a comet"):
         vector = np.asarray(fresh.embeddings.embed_query(query), dtype=np.float32)
-        assert loaded.vectors.nearest(vector, 3) == in_memory.vectors.nearest(vector, 3)
+        exact = np.argsort(-(np.asarray(loaded.vectors.matrix) @ vector), kind="stable")
+        assert loaded.vectors.nearest(vector, 3) == built.vectors.nearest(vector, 3) == exact[:3].tolist()
+
+
+def test_text_and_metadata_come_from_the_article_store_as_chroma_has_them(
+    fresh: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hit's text is its article's text between its offsets, its metadata the article's fields: what Chroma
+    stores for it, read without Chroma. A chunk whose article changed behind the mirror's back (an ingest
+    under way) is read from Chroma instead."""
+    chunks = fresh.chunks
+    ids = chunks.mirror.ids
+    from_chroma = chunks._stored(ids)
+    reads: list[list[str]] = []
+    original = chunks._stored
+    monkeypatch.setattr(chunks, "_stored", lambda wanted: reads.append(list(wanted)) or original(wanted))
+    served = chunks.get(ids)
+    assert reads == []
+    assert {i: (c.text, c.meta) for i, c in served.items()} == {
+        i: (c.text, c.meta) for i, c in from_chroma.items()
+    }
+    assert chunks.get(["no-such-chunk"]) == {} and reads == [["no-such-chunk"]]
+    reads.clear()
+    port = fresh.articles.article("port")
+    assert port is not None
+    fresh.articles.put(replace(port, text="Rewritten. " + port.text), 1)  # the chunks still hold the old text
+    port_chunk = next(i for i in ids if i.startswith("port"))
+    assert chunks.get([port_chunk])[port_chunk].text == from_chroma[port_chunk].text
+    assert reads == [[port_chunk]]
+
+
+def test_a_process_that_searches_holds_numpys_blas_to_one_thread(shared: Index) -> None:
+    """Its idle threads spin on the cores torch's kernels wait for (core.cpu.one_blas_thread)."""
+    from threadpoolctl import threadpool_info
+
+    assert len(shared.chunks.mirror) == len(ARTICLES)
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
+def test_a_search_never_queries_chromas_vector_index(fresh: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Chroma's HNSW index was queried")
+
+    monkeypatch.setattr(fresh.chunks._collection, "query", refuse)
+    assert dense_article_ids(fresh, "Ilyan Vostrik won the election")[0] == "vote"
+    assert dense_article_ids(fresh, "central bank interest rates")[0] == "bank"
 
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
