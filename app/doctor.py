@@ -245,7 +245,11 @@ def _cpu() -> Iterator[Finding]:
     bf16 = native_bf16()
     amx = "AMX" if "AMX-BF16" in features else "AVX512-BF16"
     isa = amx if bf16 else "AVX-512" if "AVX-512" in features else "AVX2"
-    scan = f"int8 codes with a bfloat16 query ({isa})" if int8_scan() else "float32 (no AVX2)"
+    scan = (
+        f"int8 codes past 20,000 chunks (a sketch first past 200,000), a bfloat16 query ({isa})"
+        if int8_scan()
+        else "float32 (no AVX2)"
+    )
     embed = f"bfloat16 ({amx})" if bf16 else "int8 (dynamic quantization), short texts float32 ONNX"
     torch_isa = _torch_capability()
     yield Finding("ok", "kernels", f"vector scan: {scan}; embedder: {embed}; torch kernels: {torch_isa}")

@@ -242,7 +242,7 @@ def write_report(results: dict[str, Any], out: Path) -> None:
 
     warm = [r for r in runs if r["run"] != "scaled-first-open"]
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    labels = [f"{r['kind']}\n{r['chunks']:,} chunks" for r in warm]
+    labels = ["\n".join([*r["kind"].split(", "), f"{r['chunks']:,} chunks"]) for r in warm]
     width = 0.2
     for i, (key, kind) in enumerate((("unfiltered", "unfiltered"), ("as_of", "as-of filtered"))):
         for j, stat in enumerate(("p50", "p95")):

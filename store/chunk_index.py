@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import shutil
 import threading
 from abc import ABC, abstractmethod
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from store.vectorstore import ReadOnlyChroma
 
 _PAGE = 5000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -144,11 +146,12 @@ class ChunkIndex(ABC):
     # --- reads -----------------------------------------------------------------------------------------
 
     def get(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
-        """The stored chunks with these ids (text and metadata), by id; ids no longer stored are absent.
+        """The stored chunks with these ids (text and metadata), by id; ids neither the mirror nor Chroma
+        holds are absent.
 
         Served from the mirror and the article store: a chunk's text is its article's text between its
         offsets, checked against the chunk's text digest. A chunk the mirror does not know, or whose article
-        changed since (an ingest under way), is read from Chroma.
+        changed since (an ingest under way), is read from Chroma, which loads its vector segment: logged.
         """
         if not ids:
             return {}
@@ -166,7 +169,12 @@ class ChunkIndex(ABC):
             if text_key(text) == mirror.text_keys[at]:
                 found[chunk_id] = StoredChunk(chunk_id, text, chunk_metadata(article, index, start, end))
         rest = [i for i in ids if i not in found]
-        return found | self._stored(rest) if rest else found
+        if not rest:
+            return found
+        log.info(
+            "%d of %d chunks read from Chroma, not the article store (%s ...)", len(rest), len(ids), rest[0]
+        )
+        return found | self._stored(rest)
 
     def _stored(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         """The chunks with these ids as Chroma has them."""
@@ -208,12 +216,16 @@ class ChunkIndex(ABC):
         """Bring the chunk mirror up to date after a write (here, not on the next question); searches
         under way finish on the one they started with."""
         with self._opening:
+            self._last_mask = None  # it holds the old mirror
             self._mirror = self._open_mirror()
 
     def _open_mirror(self) -> ChunkMirror:
-        one_blas_thread()  # a process that searches: numpy's BLAS threads would stall torch's (core/cpu.py)
         mirror = open_mirror(self.pages, self._articles, self.mirror_dir, self.format)
-        gc.freeze()  # the mirror lives as long as the process: full collections need not walk its million ids
+        one_blas_thread()  # a process that searches: numpy's BLAS threads would stall torch's (core/cpu.py)
+        # The mirror lives until the next ingest: full collections need not walk its million ids (100 ms
+        # each at 1M). What is garbage now is collected first, so nothing unreachable is kept.
+        gc.collect()
+        gc.freeze()
         old = self.data_dir / "lexical"  # where earlier versions kept it
         shutil.rmtree(old / self.name, ignore_errors=True)
         with contextlib.suppress(OSError):
@@ -247,6 +259,8 @@ class ChunkIndex(ABC):
         if last is not None and last[0] is mirror and last[1] == filter:
             return last[2]
         mask = _mask(mirror, filter)
+        if mask is not None:
+            mask.flags.writeable = False  # shared by the searches of every thread
         self._last_mask = (mirror, filter, mask)
         return mask
 

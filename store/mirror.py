@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 Pages = Callable[[], Iterable[list["StoredChunk"]]]  # every stored chunk with its vector, a page at a time
 
 log = logging.getLogger(__name__)
-FORMAT = 5  # bump when what is mirrored or how BM25 tokenizes changes (the folder keeps its old layout)
+FORMAT = 5  # bump when what is mirrored, its files, or how BM25 tokenizes changes (5: spans, the sketch)
 
 
 def fingerprint(articles: ArticleStore, chunk_format: int) -> str:
@@ -94,10 +94,10 @@ def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int)
     print_ = fingerprint(articles, chunk_format)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    vectors = VectorWriter(staging)
     try:
         fields = _Fields()
         bm25 = Bm25Builder()
-        vectors = VectorWriter(staging)
         # a million chunks take minutes: a terminal shows the count (disable=None: not when piped or logged)
         with tqdm(desc="Building the chunk mirror", unit=" chunks", disable=None, leave=False) as progress:
             for page in pages():
@@ -110,6 +110,7 @@ def build(pages: Pages, articles: ArticleStore, folder: Path, chunk_format: int)
         fields.save(staging, print_)
         _replace(staging, folder)
     finally:
+        vectors.close()
         shutil.rmtree(staging, ignore_errors=True)
     index = load(folder)
     if index is None:

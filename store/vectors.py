@@ -14,7 +14,7 @@ How the scan reads the rows depends on the collection's size and the CPU (``core
   scans the lists whose centroids are nearest the question until it has read an eighth of the rows
   (``PROBE_SHARE``), and the full int8 codes re-score the best ``SKETCH_POOL`` of those. At a million chunks
   it found all of an exact search's top 30 for 50 questions (Chroma's HNSW: 0.79) in 6-11 ms, where the full
-  int8 scan took 50 (docs/benchmarks.md).
+  int8 scan took 50 ms p50 in a search (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from core.cpu import int8_scan
+from core.errors import StoreError
 
 if TYPE_CHECKING:
     import torch
@@ -147,9 +148,9 @@ class _Int8Scan(_Scan):
 
     A scan reads every code, so it is bound by memory bandwidth and the kernel: at 300k chunks float32
     (470 MB) takes 19 ms a query on this project's machine, int8 (117 MB) 7 ms. The int8 scores differ from
-    the exact cosines by about 0.002, which moves only near-ties at the edge of the candidate list. The work
-    runs in torch: numpy's BLAS threads would fight the embedder's torch threads for the cores (a 3x slower
-    query on 2 cores, measured).
+    the exact cosines by about 0.002, which moves only near-ties at the edge of the candidate list. The scan
+    runs in torch's int8 kernel; numpy does only the small products after it, on one BLAS thread
+    (``core.cpu.one_blas_thread``).
     """
 
     kernel = "int8 codes, bfloat16 query (ATen int8 weight kernel)"
@@ -178,7 +179,7 @@ def _int8_similarities(query: np.ndarray, codes: torch.Tensor, scales: torch.Ten
 
 
 class _Float32Scan(_Scan):
-    """float32 rows in torch: a CPU without AVX2 (ATen's int8 kernel is scalar there, 10x slower)."""
+    """float32 rows in torch: a CPU without AVX2 (ATen's int8 kernel is scalar there, 8x slower)."""
 
     kernel = "float32 (torch)"
 
@@ -214,8 +215,8 @@ class _SketchScan(_Scan):
         self.sizes = np.diff(sketch.offsets)
         self.codes, self.scales = int8
         self.kernel = (
-            f"int8 sketch of {self.projection.shape[1]} dimensions in {len(self.sizes):,} lists, an eighth "
-            f"read, then {self.first.kernel}"
+            f"int8 sketch of {self.projection.shape[1]} dimensions in {len(self.sizes):,} lists, 1/{PROBE_SHARE} "
+            f"of the allowed rows read, then {self.first.kernel}"
         )
 
     def best(self, query: np.ndarray, n: int, allowed: int, mask: np.ndarray | None) -> np.ndarray:
@@ -238,7 +239,7 @@ class _SketchScan(_Scan):
             sims, rows = self.first.similarities(projected), self.sketch.rows
         keep = None if mask is None else mask[rows]
         here = len(rows) if keep is None else int(keep.sum())
-        if here < min(SKETCH_POOL, allowed):  # the filter left too few rows in these lists: read them all
+        if here < min(max(SKETCH_POOL, n), allowed):  # the filter left too few rows in these lists: read all
             sims, rows = self.first.similarities(projected), self.sketch.rows
             keep = None if mask is None else mask[rows]
             here = allowed
@@ -289,44 +290,67 @@ class VectorWriter:
         if not len(page):
             return
         page = np.ascontiguousarray(page, dtype=np.float32)
+        if self.dims and page.shape[1] != self.dims:
+            raise StoreError(
+                f"A page of {page.shape[1]}-dimension vectors after {self.dims}-dimension ones: the collection "
+                "mixes embedding models. Ingest its articles into a new collection (`assistant ingest PATHS "
+                "--collection NEW`)."
+            )
         self.dims = page.shape[1]
         self._raw.write(page.tobytes())
         self.rows += len(page)
         moment = page.T.astype(np.float64) @ page
         self._moment = moment if self._moment is None else self._moment + moment
 
+    def close(self) -> None:
+        """Close the raw file (``finish`` does; a build that fails calls this before removing its folder)."""
+        self._raw.close()
+
     def finish(self) -> None:
         self._raw.close()
         shape = (self.rows, self.dims)
-        int8 = self.rows > SMALL
-        projection = None
-        if self.rows > SKETCH_ABOVE and self._moment is not None:
-            projection = sketch_projection(self._moment, SKETCH_DIMS)
-            sketch = np.empty((self.rows, projection.shape[1]), dtype=np.int8)  # a quarter of the int8 codes
-            sketch_scales = np.empty(self.rows, dtype=np.float32)
         outputs = {"vectors.npy": _NpyWriter(self.folder / "vectors.npy", np.float32, shape)}
-        if int8:
+        if self.rows > SMALL:
             outputs["vectors.int8.npy"] = _NpyWriter(self.folder / "vectors.int8.npy", np.int8, shape)
             outputs["vectors.scale.npy"] = _NpyWriter(
                 self.folder / "vectors.scale.npy", np.float32, shape[:1]
+            )
+        projection = None
+        if self.rows > SKETCH_ABOVE and self._moment is not None:
+            projection = sketch_projection(self._moment, SKETCH_DIMS)
+        try:
+            sketch = self._copy(outputs, projection)
+        finally:
+            for output in outputs.values():
+                output.close()
+        os.unlink(self._raw_path)
+        if projection is not None and sketch is not None:
+            _save_sketch(self.folder, projection, *sketch)
+
+    def _copy(
+        self, outputs: dict[str, _NpyWriter], projection: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The raw rows into ``outputs`` (float32, and int8 codes when asked), a page at a time; the sketch's
+        codes and scales, in row order, when there is a ``projection``."""
+        sketch = None
+        if projection is not None:  # a quarter of the int8 codes' size: kept in memory to be grouped in lists
+            sketch = (
+                np.empty((self.rows, projection.shape[1]), dtype=np.int8),
+                np.empty(self.rows, np.float32),
             )
         with open(self._raw_path, "rb") as raw:
             for at in range(0, self.rows, _PAGE):
                 page = np.fromfile(raw, dtype=np.float32, count=_PAGE * self.dims).reshape(-1, self.dims)
                 outputs["vectors.npy"].write(page)
-                if int8:
+                if "vectors.int8.npy" in outputs:
                     codes, scales = quantize(page)
                     outputs["vectors.int8.npy"].write(codes)
                     outputs["vectors.scale.npy"].write(scales)
-                if projection is not None:
-                    sketch[at : at + len(page)], sketch_scales[at : at + len(page)] = quantize(
+                if sketch is not None and projection is not None:
+                    sketch[0][at : at + len(page)], sketch[1][at : at + len(page)] = quantize(
                         page @ projection
                     )
-        for output in outputs.values():
-            output.close()
-        os.unlink(self._raw_path)
-        if projection is not None:
-            _save_sketch(self.folder, projection, sketch, sketch_scales)
+        return sketch
 
 
 def _save_sketch(folder: Path, projection: np.ndarray, codes: np.ndarray, scales: np.ndarray) -> None:

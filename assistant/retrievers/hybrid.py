@@ -145,8 +145,8 @@ class PassageRetriever(BaseRetriever):
             pool[hit.chunk_id].fused += 1.0 / (RRF_K + rank)
 
     def _complete(self, candidates: Sequence[_Candidate]) -> None:
-        """Fetch text and metadata for the candidates found in memory (a fetch costs about 0.3 ms per id
-        at 300k chunks, so only for those that may be returned)."""
+        """Fetch text and metadata for the candidates (from the article store: only for those that may be
+        returned)."""
         missing = [c for c in candidates if not c.meta]
         found = self.index.get([c.chunk_id for c in missing])
         for c in missing:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -271,6 +272,21 @@ def test_a_sketched_scan_finds_what_an_exact_search_finds(
     one = np.zeros(len(vectors), dtype=bool)
     one[[3, 599]] = True  # a filter that leaves two rows: every list is read
     assert sorted(saved.nearest(queries[3], 10, one)) == [3, 599]
+    # A filter that leaves a quarter of the rows, all far from the question: the lists nearest it hold too few,
+    # so every list is read (the fallback), and the search still returns the nearest allowed rows.
+    monkeypatch.setattr("store.vectors.SKETCH_POOL", 10)
+    full = []
+    scan = saved._scan
+    assert isinstance(scan, _SketchScan)
+    monkeypatch.setattr(
+        scan.first, "similarities", lambda q, f=scan.first.similarities: full.append(1) or f(q)
+    )
+    query = queries[0]
+    far = np.zeros(len(vectors), dtype=bool)
+    far[np.argsort(vectors @ query)[:150]] = True  # the lists nearest the question hold few of these
+    exact = [int(i) for i in np.argsort(-(vectors @ query), kind="stable") if far[i]]
+    within = saved.nearest(query, 50, far)
+    assert full and all(far[i] for i in within) and within[:3] == exact[:3]
 
 
 def test_a_large_saved_mirror_is_opened_memory_mapped_with_its_int8_codes(
@@ -328,13 +344,34 @@ def test_a_process_that_searches_holds_numpys_blas_to_one_thread(shared: Index) 
     assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
 
 
-def test_a_search_never_queries_chromas_vector_index(fresh: Index, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("Chroma's HNSW index was queried")
+def test_a_search_never_reads_chroma(fresh: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the mirror is open, a search, with its passages' text and metadata, reads neither Chroma's HNSW
+    index nor its records (either read loads the collection's vector segment: 2 GB at a million chunks)."""
+    from assistant.retrievers.hybrid import PassageRetriever
 
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Chroma was read to answer")
+
+    assert len(fresh.chunks.mirror) == len(ARTICLES)
     monkeypatch.setattr(fresh.chunks._collection, "query", refuse)
+    monkeypatch.setattr(fresh.chunks._collection, "get", refuse)
     assert dense_article_ids(fresh, "Ilyan Vostrik won the election")[0] == "vote"
-    assert dense_article_ids(fresh, "central bank interest rates")[0] == "bank"
+    retriever = PassageRetriever(index=fresh.chunks, embeddings=fresh.embeddings, k=3)
+    passages = retriever.search("Who did the central bank governor warn about prices?")
+    assert passages[0].article_id == "bank" and "Governor Lena Varro" in passages[0].text
+    assert passages[0].source == "Reuters" and passages[0].published.startswith("2023-03-01")
+    dated = retriever.search(
+        "Who won the vote?", filter=SearchFilter(as_of=date(2023, 3, 1), sources=("reuters",))
+    )
+    assert [p.article_id for p in dated][:1] == ["vote"]
+
+
+def test_articles_are_read_in_pages(tmp_path: Path) -> None:
+    store = open_article_store(tmp_path, "news")
+    many = [replace(NEW, id=f"a{i:04d}", text=f"Article {i}.") for i in range(1203)]
+    store.put_many([(a, 1) for a in many])
+    found = store.articles([a.id for a in many] + ["missing"])
+    assert len(found) == 1203 and found["a1202"].text == "Article 1202." and "missing" not in found
 
 
 @pytest.mark.parametrize("query", ["Brenn", "interest rates in Kestria", "a probe reaches a comet"])
