@@ -83,13 +83,12 @@ class ArticleStore(ABC):
     @abstractmethod
     def delete(self, ids: Iterable[str]) -> None: ...
 
-    @abstractmethod
-    def article(self, article_id: str) -> Article | None: ...
+    def article(self, article_id: str) -> Article | None:
+        return self.articles([article_id]).get(article_id)
 
+    @abstractmethod
     def articles(self, ids: Sequence[str]) -> dict[str, Article]:
-        """The stored articles with these ids, by id; ids not stored are absent."""
-        found = {i: self.article(i) for i in ids}
-        return {i: a for i, a in found.items() if a is not None}
+        """The stored articles with these ids, whole, by id; ids not stored are absent."""
 
     def text(self, article_id: str) -> str | None:
         found = self.article(article_id)
@@ -170,15 +169,6 @@ class SqliteArticleStore(ArticleStore):
             db.executemany(
                 "DELETE FROM articles WHERE collection = ? AND id = ?", [(self.collection, i) for i in ids]
             )
-
-    def article(self, article_id: str) -> Article | None:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT id, title, text, source, url, author, published, path FROM articles "
-                "WHERE collection = ? AND id = ?",
-                (self.collection, article_id),
-            ).fetchone()
-        return None if row is None else Article(*row)
 
     def articles(self, ids: Sequence[str]) -> dict[str, Article]:
         found: dict[str, Article] = {}
@@ -327,13 +317,6 @@ class ChromaArticleStore(ArticleStore):
         else:
             rows = self._metas(include_text=True)  # type: ignore[assignment]
         return [(_stored(id_, m), doc) for id_, m, doc in rows]
-
-    def article(self, article_id: str) -> Article | None:
-        found = self._records([article_id])
-        if not found:
-            return None
-        s, text = found[0]
-        return Article(s.id, s.title, text, s.source, s.url, s.author, s.published, s.path)
 
     def articles(self, ids: Sequence[str]) -> dict[str, Article]:
         found: dict[str, Article] = {}
